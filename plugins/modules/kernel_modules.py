@@ -1,0 +1,152 @@
+#!/usr/bin/python
+# Copyright: kubebin.cluster contributors
+# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: kernel_modules
+short_description: Load kernel modules where the kernel has them, and report the rest
+version_added: "0.1.0"
+description:
+  - For each module name, decides whether the running kernel already provides it (loaded,
+    built in, or its feature is visible in C(/proc)), loads it with C(modprobe) when the
+    kernel ships it as a loadable module, and otherwise reports it as missing.
+  - Unlike M(community.general.modprobe) it never fails because a module is absent: a node
+    whose kernel lacks C(ip_vs) still gets prepared, and the preflight layer reports the gap.
+  - Built-in detection uses C(/sys/module/NAME), C(/lib/modules/RELEASE/modules.builtin) and,
+    for modules that register no sysfs entry when built in, a feature path (for example
+    C(/proc/sys/net/bridge) for C(br_netfilter)).
+options:
+  names:
+    description: Kernel module names to make available.
+    type: list
+    elements: str
+    required: true
+  load:
+    description: Load the modules the kernel ships but has not loaded. With C(false) only report.
+    type: bool
+    default: true
+notes:
+  - Supports check mode; in check mode nothing is loaded and C(changed) says what would be.
+  - Inside a container C(modprobe) cannot load anything; such modules are reported missing.
+author:
+  - kubebin.cluster contributors
+"""
+
+EXAMPLES = r"""
+- name: Make the ipvs modules available
+  kubebin.cluster.kernel_modules:
+    names: [br_netfilter, ip_vs, ip_vs_rr, nf_conntrack]
+  register: kmods
+
+- name: Show what this kernel lacks
+  ansible.builtin.debug:
+    var: kmods.missing
+"""
+
+RETURN = r"""
+present:
+  description: Modules already available before this run (loaded or built in).
+  returned: always
+  type: list
+  elements: str
+loaded:
+  description: Modules this run loaded (or would load, in check mode).
+  returned: always
+  type: list
+  elements: str
+missing:
+  description: Modules the kernel neither has built in nor can load.
+  returned: always
+  type: list
+  elements: str
+errors:
+  description: Per missing module, what modprobe said (empty when it was not found at all).
+  returned: always
+  type: dict
+"""
+
+import os
+import platform
+
+from ansible.module_utils.basic import AnsibleModule
+
+# Modules that leave no /sys/module entry when built in, and the path their feature shows.
+FEATURE_PATHS = {
+    "br_netfilter": "/proc/sys/net/bridge/bridge-nf-call-iptables",
+    "ip_vs": "/proc/net/ip_vs",
+    "nf_conntrack": "/proc/sys/net/netfilter/nf_conntrack_max",
+    "overlay": "/sys/module/overlay",
+}
+
+
+def _norm(name):
+    return name.replace("-", "_")
+
+
+def builtin_modules(release):
+    path = "/lib/modules/%s/modules.builtin" % release
+    names = set()
+    try:
+        with open(path) as handle:
+            for line in handle:
+                base = os.path.basename(line.strip())
+                if base.endswith(".ko"):
+                    names.add(_norm(base[:-3]))
+    except OSError:
+        pass
+    return names
+
+
+def is_present(name, builtin):
+    name = _norm(name)
+    if os.path.isdir("/sys/module/%s" % name) or name in builtin:
+        return True
+    feature = FEATURE_PATHS.get(name)
+    return bool(feature and os.path.exists(feature))
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            names=dict(type="list", elements="str", required=True),
+            load=dict(type="bool", default=True),
+        ),
+        supports_check_mode=True,
+    )
+    names = module.params["names"]
+    builtin = builtin_modules(platform.release())
+    modprobe = module.get_bin_path("modprobe")
+    present, loaded, missing, errors = [], [], [], {}
+
+    for name in names:
+        if is_present(name, builtin):
+            present.append(name)
+            continue
+        if not module.params["load"] or modprobe is None:
+            missing.append(name)
+            errors[name] = "" if modprobe else "modprobe is not installed"
+            continue
+        # --dry-run resolves the module without loading it: the check-mode answer.
+        rc, _out, err = module.run_command([modprobe, "--dry-run", name])
+        if rc != 0:
+            missing.append(name)
+            errors[name] = err.strip()
+            continue
+        if not module.check_mode:
+            rc, _out, err = module.run_command([modprobe, name])
+            if rc != 0 or not is_present(name, builtin):
+                missing.append(name)
+                errors[name] = err.strip() or "modprobe returned %d" % rc
+                continue
+        loaded.append(name)
+
+    module.exit_json(
+        changed=bool(loaded), present=present, loaded=loaded, missing=missing, errors=errors
+    )
+
+
+if __name__ == "__main__":
+    main()

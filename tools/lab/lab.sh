@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# kubebin lab: real systemd hosts, as docker containers, on one machine.
+#
+#   lab.sh docker-env        ensure a docker daemon; print `export DOCKER_HOST=...`
+#   lab.sh docker-up|docker-down
+#   lab.sh image             build (or reuse) the systemd base image
+#   lab.sh up                daemon + image + network + every host of inventories/lab
+#   lab.sh destroy           remove the lab hosts and network; stop the daemon if we started it
+#   lab.sh status            what runs now
+#
+# A docker daemon already running (DOCKER_HOST or /var/run/docker.sock) is used as it is.
+# Otherwise Debian's dockerd is started by hand with its socket, data, exec root and pid file
+# under the state dir (.state/lab, git-ignored) and only that daemon is ever stopped here.
+# Lab-only settings (capabilities, volumes) are documented in tools/lab/README.md.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+STATE=${KUBEBIN_LAB_STATE:-$ROOT/.state/lab}
+IMAGE=${KUBEBIN_LAB_IMAGE:-kubebin-lab:debian12}
+NET=${KUBEBIN_LAB_NET:-kubebin-lab}
+SUBNET=${KUBEBIN_LAB_SUBNET:-10.231.0.0/24}
+PY=${KUBEBIN_PYTHON:-$ROOT/.venv/bin/python}
+DSTATE=$STATE/docker
+OWN_SOCK=$DSTATE/docker.sock
+
+log() { printf '[lab] %s\n' "$*" >&2; }
+
+docker_ok() { DOCKER_HOST=$1 timeout 10 docker info >/dev/null 2>&1; }
+
+# Print the DOCKER_HOST of a daemon that answers now, or fail.
+docker_find() {
+  if [ -n "${DOCKER_HOST:-}" ] && docker_ok "$DOCKER_HOST"; then echo "$DOCKER_HOST"; return; fi
+  if [ -S /var/run/docker.sock ] && docker_ok unix:///var/run/docker.sock; then
+    echo unix:///var/run/docker.sock; return
+  fi
+  if [ -S "$OWN_SOCK" ] && docker_ok "unix://$OWN_SOCK"; then echo "unix://$OWN_SOCK"; return; fi
+  return 1
+}
+
+docker_up() {
+  docker_find && return
+  command -v dockerd >/dev/null || { log "no docker daemon runs and dockerd is not installed (apt-get install docker.io)"; exit 1; }
+  mkdir -p "$DSTATE/data" "$DSTATE/exec"
+  rm -f "$OWN_SOCK" "$DSTATE/docker.pid"
+  log "starting dockerd (socket $OWN_SOCK, log $DSTATE/dockerd.log)"
+  setsid dockerd -H "unix://$OWN_SOCK" \
+    --data-root "$DSTATE/data" --exec-root "$DSTATE/exec" \
+    --pidfile "$DSTATE/docker.pid" --storage-driver overlay2 \
+    --default-address-pool base=10.240.0.0/16,size=24 \
+    >"$DSTATE/dockerd.log" 2>&1 </dev/null &
+  echo $! > "$DSTATE/started-by-lab"
+  for _ in $(seq 1 60); do
+    if docker_ok "unix://$OWN_SOCK"; then echo "unix://$OWN_SOCK"; return; fi
+    sleep 0.5
+  done
+  log "dockerd did not come up; last lines of its log:"; tail -20 "$DSTATE/dockerd.log" >&2; exit 1
+}
+
+docker_down() {
+  [ -f "$DSTATE/started-by-lab" ] || { log "no docker daemon started by the lab"; return 0; }
+  local pid; pid=$(cat "$DSTATE/docker.pid" 2>/dev/null || cat "$DSTATE/started-by-lab")
+  if kill -0 "$pid" 2>/dev/null; then
+    log "stopping the dockerd the lab started (pid $pid)"
+    kill "$pid"
+    for _ in $(seq 1 60); do kill -0 "$pid" 2>/dev/null || break; sleep 0.5; done
+  fi
+  rm -f "$DSTATE/started-by-lab"
+}
+
+# name ip profile, one line per lab host, read from the lab inventory (the one source).
+lab_hosts() {
+  "$PY" - "$ROOT/inventories/lab/hosts.yml" <<'PYEOF'
+import sys, yaml
+inv = yaml.safe_load(open(sys.argv[1]))
+hosts = {}
+def walk(group):
+    for name, hv in ((group or {}).get("hosts") or {}).items():
+        hosts.setdefault(name, {}).update(hv or {})
+    for child in ((group or {}).get("children") or {}).values():
+        walk(child)
+for top in inv.values():
+    walk(top)
+for name, hv in sorted(hosts.items()):
+    print(hv.get("ansible_host", name), hv["lab_ip"], hv.get("lab_profile", "base"))
+PYEOF
+}
+
+run_host() {
+  local name=$1 ip=$2 profile=$3
+  if docker container inspect "$name" >/dev/null 2>&1; then
+    if [ "$(docker container inspect -f '{{.State.Running}}' "$name")" != true ]; then
+      log "starting stopped host $name"; docker start "$name" >/dev/null
+    fi
+    return
+  fi
+  local extra=()
+  case $profile in
+    base) ;;
+    # Kubernetes nodes run docker, kubelet and kube-proxy inside: a volume for the inner
+    # docker's overlay data and a writable /proc/sys. Lab settings only.
+    node) extra+=(--volume /var/lib/docker --security-opt systempaths=unconfined) ;;
+    *) log "unknown lab_profile '$profile' for $name (base|node)"; exit 1 ;;
+  esac
+  log "creating host $name ($ip, $profile)"
+  docker run --detach --name "$name" --hostname "$name" \
+    --network "$NET" --ip "$ip" \
+    --cgroupns host --volume /sys/fs/cgroup:/sys/fs/cgroup:rw \
+    --tmpfs /run --tmpfs /run/lock --tmpfs /tmp \
+    --security-opt seccomp=unconfined \
+    --cap-add SYS_ADMIN --cap-add NET_ADMIN \
+    --stop-signal SIGRTMIN+3 \
+    --label kubebin.lab=host "${extra[@]}" "$IMAGE" >/dev/null
+}
+
+wait_systemd() {
+  local name=$1 state
+  for _ in $(seq 1 60); do
+    state=$(docker exec "$name" systemctl is-system-running 2>/dev/null || true)
+    case $state in running|degraded) return 0 ;; esac
+    sleep 1
+  done
+  log "systemd in $name did not finish booting (state: ${state:-unknown})"; return 1
+}
+
+cmd=${1:-}
+case $cmd in
+  docker-env) echo "export DOCKER_HOST=$(docker_up)" ;;
+  docker-up) docker_up ;;
+  docker-down) docker_down ;;
+  image)
+    DOCKER_HOST=$(docker_up); export DOCKER_HOST
+    "$ROOT/tools/lab/image.sh" "$IMAGE" "$STATE" ;;
+  up)
+    DOCKER_HOST=$(docker_up); export DOCKER_HOST
+    "$ROOT/tools/lab/image.sh" "$IMAGE" "$STATE"
+    docker network inspect "$NET" >/dev/null 2>&1 || {
+      log "creating network $NET ($SUBNET)"
+      docker network create --subnet "$SUBNET" --label kubebin.lab=net "$NET" >/dev/null; }
+    hosts=$(lab_hosts)
+    while read -r name ip profile; do run_host "$name" "$ip" "$profile"; done <<<"$hosts"
+    while read -r name _ _; do wait_systemd "$name"; done <<<"$hosts"
+    log "lab hosts up: $(awk '{printf "%s ", $1}' <<<"$hosts")" ;;
+  destroy)
+    if DOCKER_HOST=$(docker_find); then
+      export DOCKER_HOST
+      ids=$(docker ps -aq --filter label=kubebin.lab=host)
+      [ -z "$ids" ] || { log "removing lab hosts"; docker rm -f -v $ids >/dev/null; }
+      docker network inspect "$NET" >/dev/null 2>&1 && docker network rm "$NET" >/dev/null
+    fi
+    docker_down ;;
+  status)
+    DOCKER_HOST=$(docker_up); export DOCKER_HOST
+    echo "DOCKER_HOST=$DOCKER_HOST"
+    docker ps --filter label=kubebin.lab=host --format 'table {{.Names}}\t{{.Status}}' ;;
+  *) sed -n '2,13p' "$0"; exit 2 ;;
+esac
