@@ -13,7 +13,7 @@ description:
   - For each module name, decides whether the running kernel already provides it (loaded,
     built in, or its feature is visible in C(/proc)), loads it with C(modprobe) when the
     kernel ships it as a loadable module, and otherwise reports it as missing.
-  - Unlike M(community.general.modprobe) it never fails because a module is absent: a node
+  - Unlike M(community.general.modprobe) it never fails because a module is absent; a node
     whose kernel lacks C(ip_vs) still gets prepared, and the preflight layer reports the gap.
   - Built-in detection uses C(/sys/module/NAME), C(/lib/modules/RELEASE/modules.builtin) and,
     for modules that register no sysfs entry when built in, a feature path (for example

@@ -7,6 +7,11 @@
 #   lab.sh up                daemon + image + network + every host of inventories/lab
 #   lab.sh destroy           remove the lab hosts and network; stop the daemon if we started it
 #   lab.sh status            what runs now
+#   lab.sh exec CMD...       run CMD with DOCKER_HOST set (starting the daemon if needed)
+#   lab.sh host-create NAME PROFILE NETWORK [IP]   one host (molecule's create step)
+#   lab.sh host-remove NETWORK NAME...             remove hosts (molecule's destroy step)
+#   lab.sh sysctl-save|sysctl-restore [NAME]
+#                            snapshot / restore the host-global sysctls lab hosts may change
 #
 # A docker daemon already running (DOCKER_HOST or /var/run/docker.sock) is used as it is.
 # Otherwise Debian's dockerd is started by hand with its socket, data, exec root and pid file
@@ -67,6 +72,35 @@ docker_down() {
   rm -f "$DSTATE/started-by-lab"
 }
 
+# Lab hosts share the machine's kernel: sysctls that are not per network namespace
+# (inotify limits, and what kubelet sets: overcommit, panic) change the machine itself.
+# `up` and the molecule runs snapshot them once; `destroy` puts them back.
+HOST_SYSCTLS="fs/inotify/max_user_watches fs/inotify/max_user_instances fs/may_detach_mounts
+  vm/overcommit_memory kernel/panic kernel/panic_on_oops"
+# A second argument names another snapshot (the molecule runs use their own).
+SYSCTL_SNAPSHOT=$STATE/host-sysctls${2:+.$2}
+
+sysctl_save() {
+  [ -s "$SYSCTL_SNAPSHOT" ] && return 0
+  mkdir -p "$STATE"
+  for key in $HOST_SYSCTLS; do
+    [ -r "/proc/sys/$key" ] && printf '%s %s\n' "$key" "$(cat "/proc/sys/$key")"
+  done > "$SYSCTL_SNAPSHOT.tmp"
+  mv "$SYSCTL_SNAPSHOT.tmp" "$SYSCTL_SNAPSHOT"
+}
+
+sysctl_restore() {
+  [ -s "$SYSCTL_SNAPSHOT" ] || return 0
+  local key value
+  while read -r key value; do
+    if [ "$(cat "/proc/sys/$key" 2>/dev/null)" != "$value" ]; then
+      log "restoring host sysctl $key=$value"
+      echo "$value" > "/proc/sys/$key" || log "could not restore $key"
+    fi
+  done < "$SYSCTL_SNAPSHOT"
+  rm -f "$SYSCTL_SNAPSHOT"
+}
+
 # name ip profile, one line per lab host, read from the lab inventory (the one source).
 lab_hosts() {
   "$PY" - "$ROOT/inventories/lab/hosts.yml" <<'PYEOF'
@@ -85,8 +119,16 @@ for name, hv in sorted(hosts.items()):
 PYEOF
 }
 
+ensure_network() {
+  local net=$1 subnet=${2:-}
+  docker network inspect "$net" >/dev/null 2>&1 && return
+  log "creating network $net ${subnet:+($subnet)}"
+  docker network create ${subnet:+--subnet "$subnet"} --label kubebin.lab=net "$net" >/dev/null
+}
+
+# run_host NAME IP|- PROFILE NETWORK ROLE
 run_host() {
-  local name=$1 ip=$2 profile=$3
+  local name=$1 ip=$2 profile=$3 net=${4:-$NET} role=${5:-host}
   if docker container inspect "$name" >/dev/null 2>&1; then
     if [ "$(docker container inspect -f '{{.State.Running}}' "$name")" != true ]; then
       log "starting stopped host $name"; docker start "$name" >/dev/null
@@ -101,15 +143,15 @@ run_host() {
     node) extra+=(--volume /var/lib/docker --security-opt systempaths=unconfined) ;;
     *) log "unknown lab_profile '$profile' for $name (base|node)"; exit 1 ;;
   esac
-  log "creating host $name ($ip, $profile)"
-  docker run --detach --name "$name" --hostname "$name" \
-    --network "$NET" --ip "$ip" \
+  [ "$ip" = - ] || extra+=(--ip "$ip")
+  log "creating host $name (${ip/#-/dynamic address}, $profile, network $net)"
+  docker run --detach --name "$name" --hostname "$name" --network "$net" \
     --cgroupns host --volume /sys/fs/cgroup:/sys/fs/cgroup:rw \
     --tmpfs /run --tmpfs /run/lock --tmpfs /tmp \
     --security-opt seccomp=unconfined \
     --cap-add SYS_ADMIN --cap-add NET_ADMIN \
     --stop-signal SIGRTMIN+3 \
-    --label kubebin.lab=host "${extra[@]}" "$IMAGE" >/dev/null
+    --label "kubebin.lab=$role" "${extra[@]}" "$IMAGE" >/dev/null
 }
 
 wait_systemd() {
@@ -131,11 +173,10 @@ case $cmd in
     DOCKER_HOST=$(docker_up); export DOCKER_HOST
     "$ROOT/tools/lab/image.sh" "$IMAGE" "$STATE" ;;
   up)
+    sysctl_save
     DOCKER_HOST=$(docker_up); export DOCKER_HOST
     "$ROOT/tools/lab/image.sh" "$IMAGE" "$STATE"
-    docker network inspect "$NET" >/dev/null 2>&1 || {
-      log "creating network $NET ($SUBNET)"
-      docker network create --subnet "$SUBNET" --label kubebin.lab=net "$NET" >/dev/null; }
+    ensure_network "$NET" "$SUBNET"
     hosts=$(lab_hosts)
     while read -r name ip profile; do run_host "$name" "$ip" "$profile"; done <<<"$hosts"
     while read -r name _ _; do wait_systemd "$name"; done <<<"$hosts"
@@ -147,10 +188,37 @@ case $cmd in
       [ -z "$ids" ] || { log "removing lab hosts"; docker rm -f -v $ids >/dev/null; }
       docker network inspect "$NET" >/dev/null 2>&1 && docker network rm "$NET" >/dev/null
     fi
-    docker_down ;;
+    docker_down
+    sysctl_restore ;;
+  host-create)
+    # host-create NAME PROFILE NETWORK [IP]: one host, for molecule's create step.
+    [ $# -ge 4 ] || { log "usage: lab.sh host-create NAME PROFILE NETWORK [IP]"; exit 2; }
+    DOCKER_HOST=$(docker_up); export DOCKER_HOST
+    "$ROOT/tools/lab/image.sh" "$IMAGE" "$STATE" >&2
+    ensure_network "$4"
+    run_host "$2" "${5:--}" "$3" "$4" molecule
+    wait_systemd "$2" ;;
+  host-remove)
+    # host-remove NETWORK NAME...: remove hosts, then the network once it is empty.
+    [ $# -ge 2 ] || { log "usage: lab.sh host-remove NETWORK NAME..."; exit 2; }
+    DOCKER_HOST=$(docker_find) || exit 0
+    export DOCKER_HOST
+    net=$2; shift 2
+    for name in "$@"; do docker rm -f -v "$name" >/dev/null 2>&1 || true; done
+    if docker network inspect "$net" >/dev/null 2>&1 && \
+       [ "$(docker network inspect -f '{{len .Containers}}' "$net")" = 0 ]; then
+      docker network rm "$net" >/dev/null
+    fi ;;
+  exec)
+    # exec CMD...: run CMD with DOCKER_HOST pointing at a running daemon.
+    shift
+    DOCKER_HOST=$(docker_up); export DOCKER_HOST
+    exec "$@" ;;
+  sysctl-save) sysctl_save ;;
+  sysctl-restore) sysctl_restore ;;
   status)
     DOCKER_HOST=$(docker_up); export DOCKER_HOST
     echo "DOCKER_HOST=$DOCKER_HOST"
     docker ps --filter label=kubebin.lab=host --format 'table {{.Names}}\t{{.Status}}' ;;
-  *) sed -n '2,13p' "$0"; exit 2 ;;
+  *) sed -n '2,18p' "$0"; exit 2 ;;
 esac

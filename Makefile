@@ -1,0 +1,117 @@
+# kubebin.cluster — the two commands that matter:
+#   make lab    bring up the local lab and run site.yml on it (twice: the 2nd must change nothing)
+#   make test   everything CI runs: lint, sanity, unit tests, every molecule scenario
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+VENV      := .venv
+PY        := $(VENV)/bin/python
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+LAB       := tools/lab/lab.sh
+STATE     := .state
+VERSION   := $(shell sed -n 's/^version: *//p' galaxy.yml)
+TARBALL   := build/kubebin-cluster-$(VERSION).tar.gz
+SANITY    := $(STATE)/sanity/ansible_collections/kubebin/cluster
+SCENARIOS := $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml))
+SYSTEM_PACKAGES := docker.io debootstrap iptables
+
+.PHONY: help system-deps venv lab lab-destroy lab-status test lint yamllint ansible-lint ruff \
+        sanity unit molecule $(addprefix molecule-,$(SCENARIOS)) build install-check clean
+
+help:
+	@echo "make lab          create the lab hosts and run site.yml on them (twice)"
+	@echo "make lab-destroy  remove the lab hosts (and the docker daemon the lab started)"
+	@echo "make test         lint + sanity + unit + every molecule scenario (what CI runs)"
+	@echo "make lint | unit | molecule | molecule-<scenario> | build | install-check"
+
+# Debian packages the lab needs: docker's daemon and debootstrap (root; apt only if missing).
+system-deps:
+	@missing=""; \
+	command -v dockerd >/dev/null || missing="$$missing docker.io"; \
+	command -v debootstrap >/dev/null || missing="$$missing debootstrap"; \
+	command -v iptables >/dev/null || missing="$$missing iptables"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements.txt
+	python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+lab: system-deps venv
+	@start=$$(date +%s); \
+	$(LAB) up; \
+	$(LAB) exec tools/lab/converge.sh inventories/lab; \
+	echo; echo "lab ready in $$(( $$(date +%s) - start ))s. Hosts:"; \
+	$(LAB) status; \
+	echo; \
+	echo "Reach a host:   $$($(LAB) docker-env) && docker exec -it lab-master1 bash"; \
+	echo "Run a playbook: $$($(LAB) docker-env) && ansible-playbook site.yml -i inventories/lab"; \
+	echo "Tear down:      make lab-destroy"
+
+lab-destroy:
+	$(LAB) destroy
+
+lab-status:
+	$(LAB) status
+
+test: lint unit molecule
+	@echo "make test: all passed"
+
+lint: yamllint ansible-lint ruff sanity
+
+yamllint: venv
+	yamllint --strict .
+
+ansible-lint: venv
+	ansible-lint --profile production --strict
+
+ruff: venv
+	ruff check .
+	ruff format --check .
+
+build: venv $(TARBALL)
+$(TARBALL): galaxy.yml $(shell git ls-files 2>/dev/null)
+	mkdir -p build
+	ansible-galaxy collection build --force --output-path build .
+
+# ansible-test must run inside ansible_collections/<ns>/<name>: unpack the built tarball there
+# (a throwaway git repo, so ansible-test sees exactly the shipped files). Its pip bootstrap
+# script lives on a host these machines cannot reach: tools/sanity/get_pip.py stands in.
+ANSIBLE_TEST_PIP = $(shell sed -n "s/^ *pip='\([0-9.]*\)',/\1/p" \
+  $(VENV)/lib/python3.11/site-packages/ansible_test/_internal/python_requirements.py 2>/dev/null)
+GET_PIP_CACHE = $(HOME)/.ansible/test/cache/get_pip_$(subst .,_,$(ANSIBLE_TEST_PIP)).py
+sanity: build
+	rm -rf $(STATE)/sanity && mkdir -p $(SANITY)
+	tar -xzf $(TARBALL) -C $(SANITY)
+	cd $(SANITY) && git init -q && git add -A
+	test -s $(GET_PIP_CACHE) || install -D -m 0644 tools/sanity/get_pip.py $(GET_PIP_CACHE)
+	cd $(SANITY) && ansible-test sanity --python 3.11 --color no \
+	  --skip-test pylint --skip-test validate-modules
+	cd $(SANITY) && ansible-test sanity --python 3.11 --color no --test validate-modules
+
+# The built collection installs and its playbook runs (syntax) by FQCN.
+install-check: build
+	rm -rf $(STATE)/install && mkdir -p $(STATE)/install
+	ansible-galaxy collection install --offline -p $(STATE)/install $(TARBALL)
+	cd $(STATE) && ANSIBLE_CONFIG= ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/$(STATE)/install \
+	  ansible-playbook kubebin.cluster.site -i $(CURDIR)/inventories/prod --syntax-check
+
+unit: venv install-check
+	pytest -q tests/unit
+
+# Every scenario: create -> (check) -> converge -> idempotence -> verify -> destroy.
+# Lab hosts share this machine's kernel: host-global sysctls are restored afterwards.
+molecule: $(addprefix molecule-,$(SCENARIOS))
+$(addprefix molecule-,$(SCENARIOS)): molecule-%: system-deps venv
+	$(LAB) sysctl-save molecule
+	rc=0; $(LAB) exec molecule test -s $* || rc=$$?; $(LAB) sysctl-restore molecule; exit $$rc
+
+clean:
+	rm -rf build $(STATE)/sanity $(STATE)/install
