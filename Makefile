@@ -11,13 +11,14 @@ export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 LAB       := tools/lab/lab.sh
 STATE     := .state
+REPORTS   := $(STATE)/reports
 VERSION   := $(shell sed -n 's/^version: *//p' galaxy.yml)
 TARBALL   := build/kubebin-cluster-$(VERSION).tar.gz
 SANITY    := $(STATE)/sanity/ansible_collections/kubebin/cluster
 SCENARIOS := $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml))
 SYSTEM_PACKAGES := docker.io debootstrap iptables
 
-.PHONY: help system-deps venv lab lab-destroy lab-status test lint yamllint ansible-lint ruff \
+.PHONY: help system-deps venv lab lab-destroy lab-status test reports-reset lint yamllint ansible-lint ruff \
         sanity unit molecule $(addprefix molecule-,$(SCENARIOS)) build install-check clean
 
 help:
@@ -61,8 +62,11 @@ lab-destroy:
 lab-status:
 	$(LAB) status
 
-test: lint unit molecule
-	@echo "make test: all passed"
+test: reports-reset lint unit molecule
+	@$(PY) tools/ci/summary.py $(REPORTS)
+
+reports-reset:
+	rm -rf $(REPORTS)
 
 lint: yamllint ansible-lint ruff sanity
 
@@ -106,14 +110,16 @@ install-check: build
 	  ansible-doc -t module kubebin.cluster.kernel_modules >/dev/null
 
 unit: venv install-check
-	pytest -q tests/unit
+	mkdir -p $(REPORTS)
+	pytest -q tests/unit --junitxml=$(REPORTS)/unit.xml
 
 # Every scenario: create -> (check) -> converge -> idempotence -> verify -> destroy.
 # Lab hosts share this machine's kernel: host-global sysctls are restored afterwards.
 molecule: $(addprefix molecule-,$(SCENARIOS))
 $(addprefix molecule-,$(SCENARIOS)): molecule-%: system-deps venv
+	mkdir -p $(REPORTS)
 	$(LAB) sysctl-save molecule
 	rc=0; $(LAB) exec molecule test -s $* || rc=$$?; $(LAB) sysctl-restore molecule; exit $$rc
 
 clean:
-	rm -rf build $(STATE)/sanity $(STATE)/install
+	rm -rf build $(STATE)/sanity $(STATE)/install $(REPORTS)
