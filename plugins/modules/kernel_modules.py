@@ -68,46 +68,14 @@ errors:
   type: dict
 """
 
-import os
 import platform
 
 from ansible.module_utils.basic import AnsibleModule
 
-# Modules that leave no /sys/module entry when built in, and the path their feature shows.
-FEATURE_PATHS = {
-    "br_netfilter": "/proc/sys/net/bridge/bridge-nf-call-iptables",
-    "ip_vs": "/proc/net/ip_vs",
-    "nf_conntrack": "/proc/sys/net/netfilter/nf_conntrack_max",
-    "overlay": "/sys/module/overlay",
-}
-
-
-def _norm(name):
-    return name.replace("-", "_")
-
-
-def builtin_modules(release, root="/"):
-    """Names the kernel has built in, from modules.builtin (empty when the file is absent)."""
-    path = os.path.join(root, "lib/modules/%s/modules.builtin" % release)
-    names = set()
-    try:
-        with open(path) as handle:
-            for line in handle:
-                base = os.path.basename(line.strip())
-                if base.endswith(".ko"):
-                    names.add(_norm(base[:-3]))
-    except OSError:
-        pass
-    return names
-
-
-def is_present(name, builtin, root="/"):
-    """Whether the running kernel provides NAME now: loaded, built in, or its feature shows."""
-    name = _norm(name)
-    if os.path.isdir(os.path.join(root, "sys/module", name)) or name in builtin:
-        return True
-    feature = FEATURE_PATHS.get(name)
-    return bool(feature and os.path.exists(os.path.join(root, feature.lstrip("/"))))
+from ansible_collections.kubebin.cluster.plugins.module_utils.kmod import (
+    builtin_modules,
+    is_present,
+)
 
 
 def main():

@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.kubebin.cluster.plugins.modules import kernel_modules as km
+from ansible_collections.kubebin.cluster.plugins.module_utils import kmod as km
+from ansible_collections.kubebin.cluster.plugins.modules import kernel_modules
 
-MODULE_FILE = Path(km.__file__)
+MODULE_FILE = Path(kernel_modules.__file__)
 
 
 @pytest.fixture

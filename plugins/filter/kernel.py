@@ -1,0 +1,31 @@
+# Copyright: kubebin.cluster contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Kernel/OS bug checks: thin Ansible wrapper over plugin_utils.kernel_checks."""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+from ansible_collections.kubebin.cluster.plugins.plugin_utils import kernel_checks, versions
+
+
+def kernel_findings(facts, rules=None):
+    """Findings of the kernel/OS rule catalogue for one host's facts, most severe first."""
+    try:
+        return kernel_checks.kernel_findings(facts, rules)
+    except (kernel_checks.RuleError, versions.VersionError) as exc:
+        raise AnsibleFilterError(f"kubebin.cluster.kernel_findings: {exc}") from exc
+
+
+def version_compare(left, right):
+    """-1/0/1 comparing package, kernel or release versions (RPM rules, epochs, v-prefix)."""
+    try:
+        return versions.compare(left, right)
+    except versions.VersionError as exc:
+        raise AnsibleFilterError(f"kubebin.cluster.version_compare: {exc}") from exc
+
+
+class FilterModule:
+    """Kernel/OS bug checks."""
+
+    def filters(self):
+        return {"kernel_findings": kernel_findings, "version_compare": version_compare}

@@ -1,0 +1,380 @@
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Evaluate the kernel/OS bug catalogue against a host's facts (no Ansible import).
+
+The catalogue (``kernel_rules.yml`` beside this file) is data. Each rule has ``id``,
+``severity`` (CRIT, HIGH, MED, LOW, INFO), ``title``, ``symptom``, ``when`` (the detection),
+``fix`` and ``source``. ``when`` is a list of conditions that must all hold; a condition is
+
+* a combinator: ``{all: [...]}``, ``{any: [...]}``, ``{not: {...}}``;
+* or a selector plus one operator. Selectors: ``fact: a.b`` (a key of the facts, dotted for
+  nested keys), ``sysctl: name`` (``facts['sysctl'][name]``), ``package: name``
+  (``facts['packages'][name]``, its version), ``module: name`` (whether ``name`` is in
+  ``facts['modules']``), ``arg: {of: kubelet_args, flag: --name}`` (the value of a
+  ``--name=value`` flag in a list of arguments).
+
+Operators: ``eq``, ``ne``, ``in``, ``not_in`` (as strings); ``lt``, ``le``, ``gt``, ``ge``
+(numbers); ``version_lt``/``_le``/``_gt``/``_ge`` (see versions.py); ``matches``,
+``not_matches`` (regular expression search); ``present`` (true/false); ``nonempty``;
+``any_gt`` (some number of a list is greater); ``ip_in_network_of``/``ip_not_in_network_of``
+(the value is an IP; the operand names the fact holding the CIDR); ``ne_fact`` (differs from
+another fact).
+
+Missing input: when a selector's fact is absent the condition is *unknown*, and a rule only
+fires when its detection is *true*, so a rule whose inputs were not gathered never fires.
+``present: false`` is true only when the containing collection (``sysctl``, ``packages``,
+``modules``, the argument list) was gathered and lacks the entry. ``all``/``any``/``not``
+follow three-valued logic (false beats unknown in ``all``, true beats unknown in ``any``).
+"""
+
+from __future__ import annotations
+
+import functools
+import ipaddress
+import os
+import re
+
+import yaml  # PyYAML ships with ansible-core
+
+from . import versions
+
+SEVERITIES = ("CRIT", "HIGH", "MED", "LOW", "INFO")
+SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
+RULE_KEYS = {"id", "severity", "title", "symptom", "when", "fix", "source"}
+DEFAULT_CATALOGUE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kernel_rules.yml")
+
+_MISSING = object()
+UNKNOWN = None  # third truth value
+
+
+class RuleError(ValueError):
+    """A malformed rule or facts document; the message names the rule and the key."""
+
+
+# --- selectors ---------------------------------------------------------------------------
+
+
+def _dig(facts, path):
+    node = facts
+    for part in path:
+        if not isinstance(node, dict) or part not in node:
+            return _MISSING
+        node = node[part]
+    return _MISSING if node is None else node
+
+
+def _collection_member(collection_key, name):
+    def get(facts):
+        coll = facts.get(collection_key)
+        if coll is None:
+            return _MISSING, False
+        return coll.get(name, _MISSING), True
+
+    return get
+
+
+def _member(list_key, item):
+    def get(facts):
+        items = facts.get(list_key)
+        if items is None:
+            return _MISSING, False
+        return (item if item in {str(x) for x in items} else _MISSING), True
+
+    return get
+
+
+def _arg_value(of, flag):
+    prefix = flag + "="
+
+    def get(facts):
+        args = facts.get(of)
+        if args is None:
+            return _MISSING, False
+        for arg in args:
+            text = str(arg)
+            if text == flag:
+                return "true", True
+            if text.startswith(prefix):
+                return text[len(prefix) :], True
+        return _MISSING, True
+
+    return get
+
+
+def _selector(rule_id, cond):
+    if "fact" in cond:
+        path = tuple(str(cond["fact"]).split("."))
+        return lambda facts: (_dig(facts, path), _dig(facts, path[:-1]) is not _MISSING)
+    if "sysctl" in cond:
+        return _collection_member("sysctl", str(cond["sysctl"]))
+    if "package" in cond:
+        return _collection_member("packages", str(cond["package"]))
+    if "module" in cond:
+        return _member("modules", str(cond["module"]))
+    if "member" in cond:
+        spec = cond["member"]
+        if not isinstance(spec, dict) or {"of", "item"} - set(spec):
+            raise RuleError(
+                f"rule {rule_id}: 'member' needs {{of: <fact>, item: <x>}}, got {spec!r}"
+            )
+        return _member(str(spec["of"]), str(spec["item"]))
+    if "arg" in cond:
+        spec = cond["arg"]
+        if not isinstance(spec, dict) or {"of", "flag"} - set(spec):
+            raise RuleError(
+                f"rule {rule_id}: 'arg' needs {{of: <fact>, flag: --name}}, got {spec!r}"
+            )
+        return _arg_value(str(spec["of"]), str(spec["flag"]))
+    raise RuleError(
+        f"rule {rule_id}: condition {cond!r} has no selector "
+        "(fact, sysctl, package, module, member, arg)"
+    )
+
+
+# --- operators ---------------------------------------------------------------------------
+
+
+def _s(value):
+    """Comparison form of a value: booleans as 'true'/'false', the rest as str."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def _num(value):
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        return _MISSING
+
+
+def _version_op(want):
+    def op(value, operand, _facts):
+        try:
+            return want(versions.compare(value, operand))
+        except versions.VersionError:
+            return UNKNOWN
+
+    return op
+
+
+def _num_op(test):
+    def op(value, operand, _facts):
+        number = _num(value)
+        return UNKNOWN if number is _MISSING else test(number, float(operand))
+
+    return op
+
+
+def _in_network(expect):
+    def op(value, operand, facts):
+        cidr = _dig(facts, tuple(str(operand).split(".")))
+        if cidr is _MISSING:
+            return UNKNOWN
+        try:
+            inside = ipaddress.ip_address(str(value)) in ipaddress.ip_network(
+                str(cidr), strict=False
+            )
+        except ValueError:
+            return UNKNOWN
+        return inside is expect
+
+    return op
+
+
+def _ne_fact(value, operand, facts):
+    other = _dig(facts, tuple(str(operand).split(".")))
+    return UNKNOWN if other is _MISSING else _s(value) != _s(other)
+
+
+def _any_gt(value, operand, _facts):
+    numbers = [_num(v) for v in (value if isinstance(value, (list, tuple)) else [value])]
+    return any(n is not _MISSING and n > float(operand) for n in numbers)
+
+
+OPERATORS = {
+    "eq": lambda v, o, _f: _s(v).lower() == _s(o).lower(),
+    "ne": lambda v, o, _f: _s(v).lower() != _s(o).lower(),
+    "in": lambda v, o, _f: _s(v) in {_s(x) for x in o},
+    "not_in": lambda v, o, _f: _s(v) not in {_s(x) for x in o},
+    "lt": _num_op(lambda a, b: a < b),
+    "le": _num_op(lambda a, b: a <= b),
+    "gt": _num_op(lambda a, b: a > b),
+    "ge": _num_op(lambda a, b: a >= b),
+    "version_lt": _version_op(lambda c: c < 0),
+    "version_le": _version_op(lambda c: c <= 0),
+    "version_gt": _version_op(lambda c: c > 0),
+    "version_ge": _version_op(lambda c: c >= 0),
+    "nonempty": lambda v, o, _f: bool(v) is bool(o),
+    "any_gt": _any_gt,
+    "ip_in_network_of": _in_network(True),
+    "ip_not_in_network_of": _in_network(False),
+    "ne_fact": _ne_fact,
+}
+REGEX_OPERATORS = ("matches", "not_matches")
+
+
+def _compile(rule_id, cond):
+    """A function facts -> True / False / UNKNOWN for one condition."""
+    if not isinstance(cond, dict) or not cond:
+        raise RuleError(f"rule {rule_id}: a condition must be a mapping, got {cond!r}")
+    if "all" in cond or "any" in cond:
+        key = "all" if "all" in cond else "any"
+        parts = [_compile(rule_id, c) for c in _as_list(rule_id, cond[key], key)]
+        return _all(parts) if key == "all" else _any(parts)
+    if "not" in cond:
+        inner = _compile(rule_id, cond["not"])
+
+        def negate(facts):
+            result = inner(facts)
+            return UNKNOWN if result is UNKNOWN else not result
+
+        return negate
+
+    get = _selector(rule_id, cond)
+    ops = [k for k in cond if k in OPERATORS or k in REGEX_OPERATORS or k == "present"]
+    if len(ops) != 1:
+        raise RuleError(
+            f"rule {rule_id}: condition {cond!r} needs exactly one operator of "
+            f"{sorted([*OPERATORS, *REGEX_OPERATORS, 'present'])}"
+        )
+    name = ops[0]
+    operand = cond[name]
+
+    if name == "present":
+        want = bool(operand)
+
+        def present(facts):
+            value, container_known = get(facts)
+            if not container_known:
+                return UNKNOWN
+            return (value is not _MISSING) is want
+
+        return present
+
+    if name in REGEX_OPERATORS:
+        try:
+            pattern = re.compile(str(operand))
+        except re.error as exc:
+            raise RuleError(f"rule {rule_id}: bad regular expression {operand!r}: {exc}") from exc
+        found = name == "matches"
+
+        def regex(facts):
+            value, _known = get(facts)
+            if value is _MISSING:
+                return UNKNOWN
+            return (pattern.search(str(value)) is not None) is found
+
+        return regex
+
+    func = OPERATORS[name]
+
+    def leaf(facts):
+        value, _known = get(facts)
+        if value is _MISSING:
+            return UNKNOWN
+        return func(value, operand, facts)
+
+    return leaf
+
+
+def _as_list(rule_id, value, key):
+    if not isinstance(value, list) or not value:
+        raise RuleError(f"rule {rule_id}: '{key}' must be a non-empty list, got {value!r}")
+    return value
+
+
+def _all(parts):
+    def run(facts):
+        unknown = False
+        for part in parts:
+            result = part(facts)
+            if result is False:
+                return False
+            if result is UNKNOWN:
+                unknown = True
+        return UNKNOWN if unknown else True
+
+    return run
+
+
+def _any(parts):
+    def run(facts):
+        unknown = False
+        for part in parts:
+            result = part(facts)
+            if result is True:
+                return True
+            if result is UNKNOWN:
+                unknown = True
+        return UNKNOWN if unknown else False
+
+    return run
+
+
+# --- catalogue ---------------------------------------------------------------------------
+
+
+def validate_rule(rule):
+    """Check one rule's shape; returns its id."""
+    if not isinstance(rule, dict):
+        raise RuleError(f"a rule must be a mapping, got {rule!r}")
+    rule_id = rule.get("id", "<no id>")
+    missing = RULE_KEYS - set(rule)
+    if missing:
+        raise RuleError(f"rule {rule_id}: missing keys {sorted(missing)}")
+    if rule["severity"] not in SEVERITY_RANK:
+        raise RuleError(
+            f"rule {rule_id}: severity {rule['severity']!r} is not one of {list(SEVERITIES)}"
+        )
+    _as_list(rule_id, rule["when"], "when")
+    return rule_id
+
+
+class Catalogue:
+    """Rules compiled once; ``evaluate(facts)`` returns the findings, most severe first."""
+
+    def __init__(self, rules):
+        if not isinstance(rules, list):
+            raise RuleError(
+                f"the rule catalogue must be a list of rules, got {type(rules).__name__}"
+            )
+        seen = set()
+        compiled = []
+        for rule in rules:
+            rule_id = validate_rule(rule)
+            if rule_id in seen:
+                raise RuleError(f"rule id {rule_id} appears twice in the catalogue")
+            seen.add(rule_id)
+            detect = _all([_compile(rule_id, c) for c in rule["when"]])
+            finding = {k: rule[k] for k in ("id", "severity", "title", "fix", "source")}
+            compiled.append((SEVERITY_RANK[rule["severity"]], rule_id, detect, finding))
+        compiled.sort(key=lambda item: (item[0], item[1]))
+        self.rules = rules
+        self._compiled = compiled
+
+    def evaluate(self, facts):
+        if not isinstance(facts, dict):
+            raise RuleError(f"facts must be a mapping, got {type(facts).__name__}")
+        return [
+            dict(finding) for _r, _i, detect, finding in self._compiled if detect(facts) is True
+        ]
+
+    def evaluate_many(self, hosts):
+        """{host: findings} for {host: facts}."""
+        return {host: self.evaluate(facts) for host, facts in hosts.items()}
+
+
+def load_rules(path=DEFAULT_CATALOGUE):
+    with open(path, encoding="utf-8") as handle:
+        data = yaml.safe_load(handle)
+    return data["rules"] if isinstance(data, dict) else data
+
+
+@functools.lru_cache(maxsize=1)
+def default_catalogue():
+    return Catalogue(load_rules())
+
+
+def kernel_findings(facts, rules=None):
+    catalogue = default_catalogue() if rules is None else Catalogue(rules)
+    return catalogue.evaluate(facts)
