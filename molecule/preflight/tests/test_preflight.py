@@ -1,0 +1,87 @@
+"""Verify preflight on the lab hosts: real findings reported, blocking ones stop the play."""
+
+import json
+import os
+import re
+
+import pytest
+
+REPORT = os.environ["PREFLIGHT_REPORT"]
+BLOCKED = os.path.join(os.path.dirname(REPORT), "preflight-blocked.json")
+
+
+def load(path):
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+@pytest.fixture(scope="module")
+def report():
+    return load(REPORT)
+
+
+@pytest.fixture(scope="module")
+def blocked():
+    return load(BLOCKED)
+
+
+def kernel_ge(release, major, minor):
+    m = re.match(r"(\d+)\.(\d+)", release)
+    return (int(m.group(1)), int(m.group(2))) >= (major, minor)
+
+
+def ids(entry):
+    return [f["id"] for f in entry["findings"]]
+
+
+def test_report_covers_the_host(host, report):
+    name = host.backend.get_hostname()
+    entry = report["hosts"][name]
+    assert entry["kernel"] == host.check_output("uname -r")
+
+
+def test_ipvs_modules_finding_matches_the_kernel(host, report):
+    entry = report["hosts"][host.backend.get_hostname()]
+    has_ipvs = host.file("/proc/net/ip_vs").exists or host.file("/sys/module/ip_vs").exists
+    assert ("K8S-IPVS-001" in ids(entry)) is (not has_ipvs)
+    assert ("ip_vs" in entry["facts"]["modules"]) is has_ipvs
+
+
+def test_new_kernel_with_kube_1_10_ipvs_is_critical(host, report):
+    entry = report["hosts"][host.backend.get_hostname()]
+    fires = kernel_ge(host.check_output("uname -r"), 4, 19)
+    assert ("K8S-IPVS-002" in ids(entry)) is fires
+    if fires:
+        finding = next(f for f in entry["findings"] if f["id"] == "K8S-IPVS-002")
+        assert finding["severity"] == "CRIT"
+
+
+def test_findings_are_sorted_most_severe_first(host, report):
+    order = ["CRIT", "HIGH", "MED", "LOW", "INFO"]
+    entry = report["hosts"][host.backend.get_hostname()]
+    ranks = [order.index(f["severity"]) for f in entry["findings"]]
+    assert ranks == sorted(ranks)
+
+
+def test_accepted_findings_do_not_block(host, report):
+    entry = report["hosts"][host.backend.get_hostname()]
+    assert entry["blocking"] == []
+    assert set(entry["accepted"]) <= {"K8S-IPVS-001", "K8S-IPVS-002"}
+
+
+def test_sysctl_facts_are_the_live_values(host, report):
+    facts = report["hosts"][host.backend.get_hostname()]["facts"]
+    for name, value in facts["sysctl"].items():
+        assert str(host.sysctl(name)) == value, name
+
+
+def test_without_acceptance_the_play_stops_before_any_change(host, blocked):
+    entry = blocked["hosts"][host.backend.get_hostname()]
+    crit_or_high = [f["id"] for f in entry["findings"] if f["severity"] in ("CRIT", "HIGH")]
+    assert crit_or_high, "the lab kernel is expected to have blocking findings"
+    assert entry["blocking"] == crit_or_high
+    assert not host.file("/etc/kubebin-preflight-let-me-through").exists
+    message = host.file("/var/tmp/kubebin-preflight-failure.txt").content_string
+    for finding_id in crit_or_high:
+        assert finding_id in message
+    assert "preflight_accepted_findings" in message
