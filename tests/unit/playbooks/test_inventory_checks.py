@@ -1,0 +1,152 @@
+"""Inventory mistakes fail on the controller, naming the variable, before any host is touched.
+
+Each case writes a throwaway inventory whose hosts are docker containers that do not exist;
+the preflight playbook must stop in its controller-side play, so no host is ever contacted
+(were one contacted, the run would show it as UNREACHABLE, which the tests rule out).
+"""
+
+import copy
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[3]
+PLAYBOOK = ROOT / "playbooks" / "preflight.yml"
+ANSIBLE_PLAYBOOK = shutil.which(
+    "ansible-playbook", path=str(ROOT / ".venv" / "bin")
+) or shutil.which("ansible-playbook")
+
+GOOD = {
+    "all": {
+        "vars": {
+            "ansible_connection": "community.docker.docker",
+            "cluster_kube_version": "1.10.13",
+            "cluster_pod_cidr": "172.20.0.0/16",
+            "cluster_pod_subnet_len": 24,
+            "cluster_service_cidr": "172.21.0.0/16",
+            "cluster_domain": "cluster.local",
+            "cluster_node_cidr": "10.199.0.0/24",
+            "cluster_office_cidrs": ["10.199.0.0/16"],
+        },
+        "children": {
+            "etcd": {"hosts": {"kb-ghost-m1": None}},
+            "kube_control_plane": {"hosts": {"kb-ghost-m1": None}},
+            "kube_node": {"hosts": {"kb-ghost-n1": None, "kb-ghost-n2": None}},
+            "k8s_cluster": {"children": {"kube_control_plane": None, "kube_node": None}},
+        },
+    }
+}
+IPS = {"kb-ghost-m1": "10.199.0.11", "kb-ghost-n1": "10.199.0.21", "kb-ghost-n2": "10.199.0.22"}
+
+
+def inventory(tmp_path, mutate=None):
+    inv = copy.deepcopy(GOOD)
+    for group in ("etcd", "kube_control_plane", "kube_node"):
+        for host in inv["all"]["children"][group]["hosts"]:
+            inv["all"]["children"][group]["hosts"][host] = {"kubebin_node_ip": IPS[host]}
+    if mutate:
+        mutate(inv)
+    path = tmp_path / "hosts.yml"
+    path.write_text(yaml.safe_dump(inv))
+    return path
+
+
+def run(inv_path, *extra):
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    env["PATH"] = f"{ROOT / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    proc = subprocess.run(
+        [ANSIBLE_PLAYBOOK, str(PLAYBOOK), "-i", str(inv_path), *extra],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def assert_stopped_on_controller(rc, out, *needles):
+    assert rc != 0, out
+    assert "UNREACHABLE" not in out, out
+    assert "Gathering Facts" not in out, out
+    for needle in needles:
+        assert needle in out, f"{needle!r} not in output:\n{out}"
+
+
+def test_a_sound_inventory_passes_the_controller_checks(tmp_path):
+    rc, out = run(inventory(tmp_path), "--tags", "preflight_inventory")
+    assert rc == 0, out
+    assert "UNREACHABLE" not in out
+
+
+def test_missing_group(tmp_path):
+    def mutate(inv):
+        del inv["all"]["children"]["kube_node"]
+        inv["all"]["children"]["k8s_cluster"]["children"] = {"kube_control_plane": None}
+
+    rc, out = run(inventory(tmp_path, mutate))
+    assert_stopped_on_controller(rc, out, "'kube_node' is missing or empty")
+
+
+def test_unset_cluster_setting(tmp_path):
+    rc, out = run(inventory(tmp_path, lambda inv: inv["all"]["vars"].pop("cluster_pod_cidr")))
+    assert_stopped_on_controller(rc, out, "cluster_pod_cidr is not set")
+
+
+def test_overlapping_pod_and_service_networks(tmp_path):
+    def mutate(inv):
+        inv["all"]["vars"]["cluster_service_cidr"] = "172.20.128.0/17"
+
+    rc, out = run(inventory(tmp_path, mutate))
+    assert_stopped_on_controller(rc, out, "172.20.128.0/17", "172.20.0.0/16")
+
+
+def test_pod_network_overlapping_the_office(tmp_path):
+    def mutate(inv):
+        inv["all"]["vars"]["cluster_office_cidrs"] = ["172.16.0.0/12"]
+
+    rc, out = run(inventory(tmp_path, mutate))
+    assert_stopped_on_controller(rc, out, "172.16.0.0/12")
+
+
+def test_host_gw_peer_on_another_segment(tmp_path):
+    def mutate(inv):
+        inv["all"]["children"]["kube_node"]["hosts"]["kb-ghost-n2"]["kubebin_node_ip"] = (
+            "10.198.0.5"
+        )
+
+    rc, out = run(inventory(tmp_path, mutate))
+    assert_stopped_on_controller(rc, out, "kb-ghost-n2", "10.198.0.5", "10.199.0.0/24")
+
+
+def test_node_without_an_address(tmp_path):
+    def mutate(inv):
+        inv["all"]["children"]["kube_node"]["hosts"]["kb-ghost-n1"] = None
+
+    rc, out = run(inventory(tmp_path, mutate))
+    assert_stopped_on_controller(rc, out, "kubebin_node_ip is not set for kb-ghost-n1")
+
+
+def test_even_etcd_member_count(tmp_path):
+    def mutate(inv):
+        inv["all"]["children"]["etcd"]["hosts"]["kb-ghost-n1"] = {
+            "kubebin_node_ip": IPS["kb-ghost-n1"]
+        }
+
+    rc, out = run(inventory(tmp_path, mutate))
+    assert_stopped_on_controller(rc, out, "etcd group has 2 members")
+
+
+@pytest.mark.parametrize("subnet_len", [30])
+def test_pod_network_too_small_for_the_nodes(tmp_path, subnet_len):
+    def mutate(inv):
+        inv["all"]["vars"]["cluster_pod_cidr"] = "172.20.0.0/29"
+        inv["all"]["vars"]["cluster_pod_subnet_len"] = subnet_len
+
+    rc, out = run(inventory(tmp_path, mutate))
+    assert_stopped_on_controller(rc, out, "172.20.0.0/29")
