@@ -1,0 +1,227 @@
+"""The kernel/OS rule catalogue and its evaluator."""
+
+from pathlib import Path
+
+import pytest
+import yaml
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.kubebin.cluster.plugins.filter import kernel as kernel_filter
+from ansible_collections.kubebin.cluster.plugins.plugin_utils import kernel_checks as kc
+from ansible_collections.kubebin.cluster.plugins.plugin_utils import versions
+
+CASES = yaml.safe_load((Path(__file__).parent / "kernel_rule_cases.yml").read_text())
+CATALOGUE = kc.load_rules()
+SPEC_IDS = [  # the catalogue the rules were written from, in its order
+    "K8S-MNT-001", "K8S-MNT-002", "K8S-MNT-003", "K8S-KMEM-001", "K8S-KMEM-002",
+    "K8S-INOTIFY-001", "K8S-INOTIFY-002", "K8S-DNS-001", "K8S-DNS-002", "K8S-DNS-003",
+    "K8S-DNS-004", "K8S-PROXY-001", "K8S-PROXY-002", "K8S-PROXY-003", "K8S-IPVS-001",
+    "K8S-IPVS-002", "K8S-IPVS-003", "K8S-IPVS-004", "K8S-IPVS-005", "K8S-IPVS-006",
+    "K8S-FLANNEL-001", "K8S-FLANNEL-002", "K8S-FLANNEL-003", "K8S-FLANNEL-004",
+    "K8S-FLANNEL-005", "K8S-NFS-001", "K8S-NFS-002", "K8S-NFS-003", "K8S-NFS-004",
+    "K8S-SWAP-001", "K8S-BRNF-001", "K8S-BRNF-002", "K8S-FWD-001", "K8S-KTUN-001",
+]  # fmt: skip
+
+
+def fired(facts, rules=None):
+    return [f["id"] for f in kc.kernel_findings(facts, rules)]
+
+
+def test_catalogue_has_every_rule_of_the_spec_with_its_id():
+    assert [r["id"] for r in CATALOGUE] == SPEC_IDS
+
+
+def test_every_rule_is_complete():
+    for rule in CATALOGUE:
+        assert set(rule) >= kc.RULE_KEYS, rule["id"]
+        assert rule["severity"] in kc.SEVERITIES
+        for key in ("title", "symptom", "fix", "source"):
+            assert str(rule[key]).strip(), (rule["id"], key)
+
+
+def test_every_rule_has_cases_that_fire_and_cases_that_do_not():
+    assert set(CASES) == set(SPEC_IDS)
+    for rule_id, cases in CASES.items():
+        assert cases.get("fires"), rule_id
+        assert cases.get("quiet"), rule_id
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "facts"),
+    [(rid, facts) for rid, cases in CASES.items() for facts in cases["fires"]],
+)
+def test_rule_fires(rule_id, facts):
+    assert rule_id in fired(facts)
+
+
+@pytest.mark.parametrize(
+    ("rule_id", "facts"),
+    [(rid, facts) for rid, cases in CASES.items() for facts in cases["quiet"]],
+)
+def test_rule_stays_quiet(rule_id, facts):
+    assert rule_id not in fired(facts)
+
+
+def test_no_facts_no_findings():
+    assert fired({}) == []
+
+
+def test_findings_carry_the_documented_keys_most_severe_first():
+    facts = {
+        "kube_proxy_mode": "ipvs",
+        "kube_version": "v1.10.13",
+        "kernel": "6.1.0-13-amd64",
+        "modules": [],
+        "sysctl": {"fs.inotify.max_user_watches": "8192"},
+    }
+    findings = kc.kernel_findings(facts)
+    assert [f["id"] for f in findings] == [
+        "K8S-IPVS-002",
+        "K8S-BRNF-001",
+        "K8S-IPVS-001",
+        "K8S-INOTIFY-001",
+        "K8S-IPVS-006",
+    ]
+    for f in findings:
+        assert set(f) == {"id", "severity", "title", "fix", "source"}
+
+
+def test_the_seed_site_el7_3_host():
+    # The seed's era: CentOS 7.3, kubelet 1.10, no nokmem, default inotify, docker 17.03.
+    facts = {
+        "os_family": "RedHat",
+        "distribution_version": "7.3.1611",
+        "kernel": "3.10.0-514.el7.x86_64",
+        "cmdline": "BOOT_IMAGE=/vmlinuz-3.10.0-514.el7.x86_64 ro crashkernel=auto rhgb quiet",
+        "sysctl": {"fs.inotify.max_user_watches": "8192", "fs.inotify.max_user_instances": "128"},
+        "packages": {"docker": "17.03.2.ce-1.el7.centos", "iptables": "1.4.21-17.el7"},
+        "kube_version": "v1.10.13",
+        "kube_proxy_mode": "ipvs",
+    }
+    ids = fired(facts)
+    for expected in ("K8S-KMEM-001", "K8S-MNT-002", "K8S-INOTIFY-001", "K8S-INOTIFY-002"):
+        assert expected in ids
+    assert "K8S-MNT-001" not in ids  # 7.3 has no may_detach_mounts at all
+
+
+# --- the condition language ----------------------------------------------------------------
+
+
+def rule(when, severity="LOW", rule_id="T-1"):
+    return {
+        "id": rule_id,
+        "severity": severity,
+        "title": "t",
+        "symptom": "s",
+        "fix": "f",
+        "source": "test",
+        "when": when,
+    }
+
+
+@pytest.mark.parametrize(
+    ("when", "facts", "fires"),
+    [
+        ([{"fact": "a", "eq": "x"}], {"a": "x"}, True),
+        ([{"fact": "a", "eq": "x"}], {}, False),  # absent input: unknown, never fires
+        ([{"not": {"fact": "a", "eq": "x"}}], {}, False),  # not(unknown) is unknown
+        ([{"not": {"fact": "a", "eq": "x"}}], {"a": "y"}, True),
+        ([{"any": [{"fact": "a", "eq": "x"}, {"fact": "b", "eq": "y"}]}], {"b": "y"}, True),
+        ([{"all": [{"fact": "a", "eq": "x"}, {"fact": "b", "eq": "y"}]}], {"b": "z"}, False),
+        ([{"fact": "n", "lt": 10}], {"n": "9"}, True),
+        ([{"fact": "n", "lt": 10}], {"n": "many"}, False),
+        ([{"fact": "b", "eq": True}], {"b": True}, True),
+        ([{"fact": "b", "eq": True}], {"b": "true"}, True),
+        ([{"fact": "x.y", "eq": 1}], {"x": {"y": 1}}, True),
+        ([{"sysctl": "k", "present": False}], {"sysctl": {}}, True),
+        ([{"sysctl": "k", "present": False}], {}, False),  # sysctl not gathered at all
+        ([{"member": {"of": "l", "item": "i"}, "present": True}], {"l": ["i"]}, True),
+        ([{"arg": {"of": "args", "flag": "--f"}, "eq": "v"}], {"args": ["--f=v"]}, True),
+        ([{"arg": {"of": "args", "flag": "--f"}, "eq": True}], {"args": ["--f"]}, True),
+        ([{"fact": "v", "version_ge": "1.10"}], {"v": "v1.10.0"}, True),
+        ([{"fact": "v", "version_ge": "1.10"}], {"v": "not-a-version"}, False),
+        (
+            [{"fact": "ip", "ip_in_network_of": "net"}],
+            {"ip": "10.0.0.1", "net": "10.0.0.0/8"},
+            True,
+        ),
+        ([{"fact": "l", "any_gt": 0}], {"l": [0, 3]}, True),
+        ([{"fact": "l", "nonempty": True}], {"l": []}, False),
+        ([{"fact": "s", "matches": "^a"}], {"s": "abc"}, True),
+    ],
+)
+def test_condition_language(when, facts, fires):
+    assert (fired(facts, [rule(when)]) == ["T-1"]) is fires
+
+
+@pytest.mark.parametrize(
+    ("bad", "needle"),
+    [
+        ([rule([{"fact": "a"}])], "exactly one operator"),
+        ([rule([{"eq": 1}])], "no selector"),
+        ([rule([{"fact": "a", "matches": "("}])], "bad regular expression"),
+        ([rule([], rule_id="T-2")], "T-2: 'when' must be a non-empty list"),
+        ([rule([{"fact": "a", "eq": 1}], severity="URGENT")], "severity 'URGENT'"),
+        ([rule([{"fact": "a", "eq": 1}]), rule([{"fact": "a", "eq": 1}])], "appears twice"),
+        ([{"id": "T-3", "severity": "LOW"}], "T-3: missing keys"),
+        ({"rules": []}, "must be a list"),
+    ],
+)
+def test_malformed_rules_are_named(bad, needle):
+    with pytest.raises(kc.RuleError, match=needle):
+        kc.Catalogue(bad)
+
+
+def test_filter_wraps_errors():
+    with pytest.raises(AnsibleFilterError, match="facts must be a mapping"):
+        kernel_filter.kernel_findings(["not", "a", "dict"])
+    with pytest.raises(AnsibleFilterError, match="kernel_findings"):
+        kernel_filter.kernel_findings({}, [rule([{"fact": "a"}])])
+
+
+def test_evaluate_many():
+    cat = kc.Catalogue([rule([{"fact": "a", "eq": 1}])])
+    assert cat.evaluate_many({"h1": {"a": 1}, "h2": {"a": 2}}) == {
+        "h1": [{"id": "T-1", "severity": "LOW", "title": "t", "fix": "f", "source": "test"}],
+        "h2": [],
+    }
+
+
+# --- versions ------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("left", "right", "expected"),
+    [
+        ("3.10.0-693.el7.x86_64", "3.10.0-693", 1),
+        ("3.10.0-514.26.2.el7.x86_64", "3.10.0-693", -1),
+        ("3.10.0-1062.el7", "3.10.0-957.27.2.el7", 1),
+        ("1.4.21-28.el7", "1.4.21-24.el7", 1),
+        ("1.4.21-28.el7", "1.6.2", -1),
+        ("v1.10.13", "1.10.13", 0),
+        ("1.10.13", "1.9.7", 1),
+        ("1.10", "1.10.0", -1),
+        ("1:1.4.7-1+b2", "1.5.0", 1),  # an epoch outranks everything after it
+        ("4.19.0-6-amd64", "4.19", 1),
+        ("6.18.44-fc-v657", "4.19", 1),
+        ("1.0~rc1", "1.0", -1),
+        ("2.0a", "2.0", 1),
+        ("17.03.2.ce", "17.09", -1),
+    ],
+)
+def test_version_compare(left, right, expected):
+    assert versions.compare(left, right) == expected
+    assert versions.compare(right, left) == -expected
+    assert kernel_filter.version_compare(left, right) == expected
+
+
+def test_version_errors():
+    with pytest.raises(versions.VersionError, match="'abc' is not a version"):
+        versions.compare("abc", "1.0")
+    with pytest.raises(AnsibleFilterError, match="version_compare"):
+        kernel_filter.version_compare("abc", "1.0")
+
+
+def test_major_minor():
+    assert versions.major_minor("v1.10.13") == "1.10"
+    assert versions.major_minor("7.4.1708") == "7.4"
