@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
+
 from ansible_collections.kubebin.cluster.plugins.plugin_utils import kernel_checks, versions
 
 
@@ -14,6 +15,14 @@ def kernel_findings(facts, rules=None):
         return kernel_checks.kernel_findings(facts, rules)
     except (kernel_checks.RuleError, versions.VersionError) as exc:
         raise AnsibleFilterError(f"kubebin.cluster.kernel_findings: {exc}") from exc
+
+
+def kernel_triage(findings, accepted=None, fixing_layers=None, allow_high=False):
+    """{accepted, fixed, blocking, advisory} lists of findings."""
+    try:
+        return kernel_checks.triage(findings, accepted or (), fixing_layers or (), bool(allow_high))
+    except (kernel_checks.RuleError, KeyError, TypeError) as exc:
+        raise AnsibleFilterError(f"kubebin.cluster.kernel_triage: bad findings: {exc}") from exc
 
 
 def version_compare(left, right):
@@ -28,4 +37,8 @@ class FilterModule:
     """Kernel/OS bug checks."""
 
     def filters(self):
-        return {"kernel_findings": kernel_findings, "version_compare": version_compare}
+        return {
+            "kernel_findings": kernel_findings,
+            "kernel_triage": kernel_triage,
+            "version_compare": version_compare,
+        }

@@ -16,7 +16,8 @@ description:
     lacks is left out); which sysctls are persisted in C(/etc/sysctl.conf), C(/etc/sysctl.d),
     C(/run/sysctl.d), C(/usr/lib/sysctl.d); which of the listed kernel modules are available
     (loaded, built in, or loadable by C(modprobe)); installed versions of the listed packages
-    (dpkg or rpm); swap in use; the iptables FORWARD policy; whether listed systemd units are active.
+    (dpkg or rpm); swap in use; the iptables FORWARD policy; whether listed systemd units
+    are active.
 options:
   sysctls:
     description: Sysctl names to read (dotted, as in C(sysctl -a)).
@@ -76,6 +77,7 @@ import os
 import platform
 
 from ansible.module_utils.basic import AnsibleModule
+
 from ansible_collections.kubebin.cluster.plugins.module_utils.kmod import (
     builtin_modules,
     is_present,
@@ -107,8 +109,8 @@ def persisted_sysctls():
         files.extend(sorted(glob.glob(os.path.join(directory, "*.conf"))))
     names = set()
     for path in files:
-        for line in (read(path) or "").splitlines():
-            line = line.strip().lstrip("-")
+        for raw in (read(path) or "").splitlines():
+            line = raw.strip().lstrip("-")
             if not line or line[0] in "#;" or "=" not in line:
                 continue
             names.add(line.split("=", 1)[0].strip().replace("/", "."))
@@ -122,7 +124,8 @@ def available_modules(module, names):
     for name in names:
         if is_present(name, builtin):
             found.append(name)
-        elif modprobe and module.run_command([modprobe, "--dry-run", name])[0] == 0:
+            continue
+        if modprobe and module.run_command([modprobe, "--dry-run", name])[0] == 0:
             found.append(name)
     return found
 
@@ -199,7 +202,9 @@ def main():
     params = module.params
     for canon, pkgs in params["packages"].items():
         if not isinstance(pkgs, list) or not all(isinstance(p, str) for p in pkgs):
-            module.fail_json(msg="packages.%s must be a list of package names, got %r" % (canon, pkgs))
+            module.fail_json(
+                msg="packages.%s must be a list of package names, got %r" % (canon, pkgs)
+            )
 
     host = {
         "kernel": platform.release(),

@@ -3,7 +3,9 @@
 
 The catalogue (``kernel_rules.yml`` beside this file) is data. Each rule has ``id``,
 ``severity`` (CRIT, HIGH, MED, LOW, INFO), ``title``, ``symptom``, ``when`` (the detection),
-``fix`` and ``source``. ``when`` is a list of conditions that must all hold; a condition is
+``fix`` and ``source``, and optionally ``fixed_by`` (the collection's layers that remedy
+it). Findings carry ``id``, ``severity``, ``title``, ``fix``, ``source`` and ``fixed_by``.
+``when`` is a list of conditions that must all hold; a condition is
 
 * a combinator: ``{all: [...]}``, ``{any: [...]}``, ``{not: {...}}``;
 * or a selector plus one operator. Selectors: ``fact: a.b`` (a key of the facts, dotted for
@@ -40,6 +42,7 @@ from . import versions
 SEVERITIES = ("CRIT", "HIGH", "MED", "LOW", "INFO")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 RULE_KEYS = {"id", "severity", "title", "symptom", "when", "fix", "source"}
+OPTIONAL_KEYS = {"fixed_by"}
 DEFAULT_CATALOGUE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kernel_rules.yml")
 
 _MISSING = object()
@@ -322,6 +325,12 @@ def validate_rule(rule):
     missing = RULE_KEYS - set(rule)
     if missing:
         raise RuleError(f"rule {rule_id}: missing keys {sorted(missing)}")
+    unknown = set(rule) - RULE_KEYS - OPTIONAL_KEYS
+    if unknown:
+        raise RuleError(f"rule {rule_id}: unknown keys {sorted(unknown)}")
+    fixed_by = rule.get("fixed_by", [])
+    if not isinstance(fixed_by, list) or not all(isinstance(x, str) for x in fixed_by):
+        raise RuleError(f"rule {rule_id}: fixed_by must be a list of layer names, got {fixed_by!r}")
     if rule["severity"] not in SEVERITY_RANK:
         raise RuleError(
             f"rule {rule_id}: severity {rule['severity']!r} is not one of {list(SEVERITIES)}"
@@ -347,6 +356,7 @@ class Catalogue:
             seen.add(rule_id)
             detect = _all([_compile(rule_id, c) for c in rule["when"]])
             finding = {k: rule[k] for k in ("id", "severity", "title", "fix", "source")}
+            finding["fixed_by"] = list(rule.get("fixed_by", []))
             compiled.append((SEVERITY_RANK[rule["severity"]], rule_id, detect, finding))
         compiled.sort(key=lambda item: (item[0], item[1]))
         self.rules = rules
@@ -378,3 +388,31 @@ def default_catalogue():
 def kernel_findings(facts, rules=None):
     catalogue = default_catalogue() if rules is None else Catalogue(rules)
     return catalogue.evaluate(facts)
+
+
+BLOCKING_SEVERITIES = ("CRIT", "HIGH")
+
+
+def triage(findings, accepted=(), fixing_layers=(), allow_high=False):
+    """Sort findings into accepted, fixed (by a layer of this run), blocking and advisory.
+
+    ``accepted`` holds rule ids the site accepts; ``fixing_layers`` names the collection's
+    layers that run after preflight; a finding whose ``fixed_by`` names one of them is
+    ``fixed``. Of the rest, CRIT (and HIGH unless ``allow_high``) findings block.
+    """
+    if not isinstance(findings, list):
+        raise RuleError(f"findings must be a list, got {type(findings).__name__}")
+    accepted = {str(a) for a in accepted}
+    fixing = {str(layer) for layer in fixing_layers}
+    blocking_severities = ("CRIT",) if allow_high else BLOCKING_SEVERITIES
+    result = {"accepted": [], "fixed": [], "blocking": [], "advisory": []}
+    for finding in findings:
+        if finding["id"] in accepted:
+            result["accepted"].append(finding)
+        elif fixing.intersection(finding.get("fixed_by", ())):
+            result["fixed"].append(finding)
+        elif finding["severity"] in blocking_severities:
+            result["blocking"].append(finding)
+        else:
+            result["advisory"].append(finding)
+    return result

@@ -83,7 +83,7 @@ def test_findings_carry_the_documented_keys_most_severe_first():
         "K8S-IPVS-006",
     ]
     for f in findings:
-        assert set(f) == {"id", "severity", "title", "fix", "source"}
+        assert set(f) == {"id", "severity", "title", "fix", "source", "fixed_by"}
 
 
 def test_the_seed_site_el7_3_host():
@@ -165,6 +165,8 @@ def test_condition_language(when, facts, fires):
         ([rule([{"fact": "a", "eq": 1}]), rule([{"fact": "a", "eq": 1}])], "appears twice"),
         ([{"id": "T-3", "severity": "LOW"}], "T-3: missing keys"),
         ({"rules": []}, "must be a list"),
+        ([{**rule([{"fact": "a", "eq": 1}]), "fixed_by": "node_prep"}], "fixed_by must be a list"),
+        ([{**rule([{"fact": "a", "eq": 1}]), "colour": "red"}], "unknown keys"),
     ],
 )
 def test_malformed_rules_are_named(bad, needle):
@@ -182,7 +184,16 @@ def test_filter_wraps_errors():
 def test_evaluate_many():
     cat = kc.Catalogue([rule([{"fact": "a", "eq": 1}])])
     assert cat.evaluate_many({"h1": {"a": 1}, "h2": {"a": 2}}) == {
-        "h1": [{"id": "T-1", "severity": "LOW", "title": "t", "fix": "f", "source": "test"}],
+        "h1": [
+            {
+                "id": "T-1",
+                "severity": "LOW",
+                "title": "t",
+                "fix": "f",
+                "source": "test",
+                "fixed_by": [],
+            }
+        ],
         "h2": [],
     }
 
@@ -225,3 +236,27 @@ def test_version_errors():
 def test_major_minor():
     assert versions.major_minor("v1.10.13") == "1.10"
     assert versions.major_minor("7.4.1708") == "7.4"
+
+
+def test_triage():
+    findings = kc.kernel_findings(
+        {
+            "kube_proxy_mode": "ipvs",
+            "kube_version": "v1.10.13",
+            "kernel": "6.1.0-13-amd64",
+            "modules": ["br_netfilter", "nf_conntrack"],
+            "packages": {},
+            "sysctl": {"fs.inotify.max_user_watches": "8192"},
+        }
+    )
+    t = kc.triage(findings, accepted={"K8S-IPVS-002": "known"}, fixing_layers=["node_prep"])
+    ids = {k: [f["id"] for f in v] for k, v in t.items()}
+    assert ids["accepted"] == ["K8S-IPVS-002"]
+    assert "K8S-IPVS-003" in ids["fixed"]  # no ipset: node_prep installs it
+    assert "K8S-PROXY-003" in ids["fixed"]
+    assert ids["blocking"] == ["K8S-IPVS-001"]  # no module to load: nobody can fix that here
+    assert "K8S-IPVS-006" in ids["advisory"]
+    strict = kc.triage(findings, fixing_layers=[], allow_high=True)
+    assert [f["id"] for f in strict["blocking"]] == ["K8S-IPVS-002"]
+    with pytest.raises(AnsibleFilterError, match="kernel_triage"):
+        kernel_filter.kernel_triage([{"no": "id"}])
