@@ -32,7 +32,8 @@ options:
   packages:
     description:
       - Canonical name to the distribution package names that provide it; the first installed
-        one gives the version. For example C({conntrack: [conntrack, conntrack-tools]}).
+        one gives the version; for example C(conntrack) is provided by C(conntrack) or
+        C(conntrack-tools).
     type: dict
     default: {}
   units:

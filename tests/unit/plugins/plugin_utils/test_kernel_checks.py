@@ -222,7 +222,8 @@ def test_evaluate_many():
 )
 def test_version_compare(left, right, expected):
     assert versions.compare(left, right) == expected
-    assert versions.compare(right, left) == -expected
+    older, newer = left, right
+    assert versions.compare(newer, older) == -expected  # antisymmetric
     assert kernel_filter.version_compare(left, right) == expected
 
 
