@@ -19,13 +19,13 @@ SCENARIOS := $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule
 SYSTEM_PACKAGES := docker.io debootstrap iptables
 
 .PHONY: help system-deps venv lab lab-destroy lab-status test reports-reset lint yamllint ansible-lint ruff \
-        sanity unit molecule $(addprefix molecule-,$(SCENARIOS)) build install-check clean
+        sanity unit bench molecule $(addprefix molecule-,$(SCENARIOS)) build install-check clean
 
 help:
 	@echo "make lab          create the lab hosts and run site.yml on them (twice)"
 	@echo "make lab-destroy  remove the lab hosts (and the docker daemon the lab started)"
 	@echo "make test         lint + sanity + unit + every molecule scenario (what CI runs)"
-	@echo "make lint | unit | molecule | molecule-<scenario> | build | install-check"
+	@echo "make lint | unit | molecule | molecule-<scenario> | build | install-check | bench"
 
 # Debian packages the lab needs: docker's daemon and debootstrap (root; apt only if missing).
 system-deps:
@@ -120,6 +120,11 @@ $(addprefix molecule-,$(SCENARIOS)): molecule-%: system-deps venv
 	mkdir -p $(REPORTS)
 	$(LAB) sysctl-save molecule
 	rc=0; $(LAB) exec molecule test -s $* || rc=$$?; $(LAB) sysctl-restore molecule; exit $$rc
+
+# Benchmarks, reported as ratios (ours vs the usual ansible.utils / Jinja way), not timed tests.
+bench: venv
+	$(PY) tools/bench/bench_cidr.py
+	$(PY) tools/bench/bench_kernel.py
 
 clean:
 	rm -rf build $(STATE)/sanity $(STATE)/install $(REPORTS)

@@ -214,6 +214,8 @@ OPERATORS = {
     "ne_fact": _ne_fact,
 }
 REGEX_OPERATORS = ("matches", "not_matches")
+# Operators whose answer depends on other facts than the value itself (never memoised).
+FACT_OPERATORS = {"ip_in_network_of", "ip_not_in_network_of", "ne_fact"}
 
 
 def _compile(rule_id, cond):
@@ -261,23 +263,47 @@ def _compile(rule_id, cond):
             raise RuleError(f"rule {rule_id}: bad regular expression {operand!r}: {exc}") from exc
         found = name == "matches"
 
+        seen = {}
+
         def regex(facts):
             value, _known = get(facts)
             if value is _MISSING:
                 return UNKNOWN
-            return (pattern.search(str(value)) is not None) is found
+            text = str(value)
+            if text not in seen:
+                seen[text] = (pattern.search(text) is not None) is found
+            return seen[text]
 
         return regex
 
     func = OPERATORS[name]
+    if name in FACT_OPERATORS:
 
-    def leaf(facts):
+        def leaf(facts):
+            value, _known = get(facts)
+            if value is _MISSING:
+                return UNKNOWN
+            return func(value, operand, facts)
+
+        return leaf
+
+    # A fleet repeats the same kernels, versions and sysctl values: remember each value's
+    # answer (hashable values only), so 1,000 hosts cost a few hundred comparisons.
+    memo = {}
+
+    def memo_leaf(facts):
         value, _known = get(facts)
         if value is _MISSING:
             return UNKNOWN
-        return func(value, operand, facts)
+        try:
+            return memo[value]
+        except KeyError:
+            result = memo[value] = func(value, operand, facts)
+            return result
+        except TypeError:  # unhashable (a list)
+            return func(value, operand, facts)
 
-    return leaf
+    return memo_leaf
 
 
 def _as_list(rule_id, value, key):
