@@ -1,0 +1,69 @@
+"""sysctls module, run for real on this machine's /proc/sys (values chosen so nothing changes)."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from ansible_collections.kubebin.cluster.plugins.modules import sysctls
+
+OSTYPE = Path("/proc/sys/kernel/ostype").read_text().strip()  # "Linux": exists everywhere
+
+
+def run(args, tmp_path, check=False, diff=False):
+    payload = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
+    argfile = tmp_path / "args.json"
+    argfile.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": payload}))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    proc = subprocess.run(
+        [sys.executable, sysctls.__file__, str(argfile)],
+        capture_output=True,
+        text=True,
+        env=env,
+        check=False,
+    )
+    return json.loads(proc.stdout)
+
+
+def test_writes_the_file_and_is_idempotent(tmp_path):
+    path = tmp_path / "sysctl.d" / "90-test.conf"
+    args = {
+        "path": str(path),
+        "values": {"kernel.ostype": OSTYPE},
+        "optional": {"kubebin.no_such_sysctl": 1},
+    }
+    first = run(args, tmp_path)
+    assert first["changed"] is True and first["file_changed"] is True
+    assert first["live_changed"] == []  # the live value already matches
+    assert first["skipped"] == ["kubebin.no_such_sysctl"]
+    assert first["applied"] == {"kernel.ostype": OSTYPE}
+    assert path.read_text().splitlines()[1:] == [f"kernel.ostype = {OSTYPE}"]
+    assert oct(path.stat().st_mode & 0o777) == "0o644"
+    second = run(args, tmp_path)
+    assert second["changed"] is False
+
+
+def test_check_mode_writes_nothing_and_shows_a_diff(tmp_path):
+    path = tmp_path / "90-test.conf"
+    result = run(
+        {"path": str(path), "values": {"kernel.ostype": OSTYPE}}, tmp_path, check=True, diff=True
+    )
+    assert result["changed"] is True
+    assert not path.exists()
+    assert f"kernel.ostype = {OSTYPE}" in result["diff"]["after"]
+
+
+def test_a_required_sysctl_the_kernel_lacks_is_an_error_naming_it(tmp_path):
+    result = run(
+        {"path": str(tmp_path / "x.conf"), "values": {"kubebin.no_such_sysctl": 1}}, tmp_path
+    )
+    assert result["failed"]
+    assert "kubebin.no_such_sysctl" in result["msg"]
+    assert "optional" in result["msg"]
+    assert not (tmp_path / "x.conf").exists()
+
+
+def test_values_compare_with_whitespace_normalised():
+    assert sysctls.norm("1024\t65000 ") == sysctls.norm("1024 65000")
+    assert sysctls.norm(True) == "1"
