@@ -35,7 +35,7 @@ options:
     default: true
 notes:
   - Supports check mode and diff mode.
-  - Values compare with whitespace normalised (C(1024 65000) equals C(1024	65000)).
+  - Values compare with whitespace normalised (C(1024 65000) equals C(1024  65000)).
 author:
   - kubebin.cluster maintainers (@kubebin)
 """
