@@ -8,7 +8,7 @@
 #   lab.sh destroy           remove the lab hosts and network; stop the daemon if we started it
 #   lab.sh status            what runs now
 #   lab.sh exec CMD...       run CMD with DOCKER_HOST set (starting the daemon if needed)
-#   lab.sh host-create NAME PROFILE NETWORK [IP]   one host (molecule's create step)
+#   lab.sh host-create NAME PROFILE NETWORK [IP [SUBNET]]   one host (molecule's create)
 #   lab.sh host-remove NETWORK NAME...             remove hosts (molecule's destroy step)
 #   lab.sh sysctl-save|sysctl-restore [NAME]
 #                            snapshot / restore the host-global sysctls lab hosts may change
@@ -191,11 +191,11 @@ case $cmd in
     docker_down
     sysctl_restore ;;
   host-create)
-    # host-create NAME PROFILE NETWORK [IP]: one host, for molecule's create step.
-    [ $# -ge 4 ] || { log "usage: lab.sh host-create NAME PROFILE NETWORK [IP]"; exit 2; }
+    # host-create NAME PROFILE NETWORK [IP [SUBNET]]: one host, for molecule's create step.
+    [ $# -ge 4 ] || { log "usage: lab.sh host-create NAME PROFILE NETWORK [IP [SUBNET]]"; exit 2; }
     DOCKER_HOST=$(docker_up); export DOCKER_HOST
     "$ROOT/tools/lab/image.sh" "$IMAGE" "$STATE" >&2
-    ensure_network "$4"
+    ensure_network "$4" "${6:-}"
     run_host "$2" "${5:--}" "$3" "$4" molecule
     wait_systemd "$2" ;;
   host-remove)

@@ -18,7 +18,7 @@ BRIDGE_SYSCTLS = {
     "net.bridge.bridge-nf-call-ip6tables": 1,
 }
 MODULES = ["br_netfilter", "ip_vs", "ip_vs_rr", "ip_vs_wrr", "ip_vs_sh", "nf_conntrack"]
-PACKAGES = ["conntrack", "ipset", "ipvsadm", "kmod", "nfs-common", "socat"]
+PACKAGES = ["conntrack", "iptables", "ipset", "ipvsadm", "kmod", "nfs-common", "socat"]
 
 
 def sysctl_file(host):
