@@ -17,6 +17,9 @@ TARBALL   := build/kubebin-cluster-$(VERSION).tar.gz
 SANITY    := $(STATE)/sanity/ansible_collections/kubebin/cluster
 SCENARIOS := $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml))
 SYSTEM_PACKAGES := docker.io debootstrap iptables
+# Offline artifact mirror (a directory with SHA256SUMS, or an http(s) base URL). Unset: the
+# official upstream URLs. CI and the lab use the project's offline mirror next to the checkout.
+export KUBEBIN_ARTIFACTS_MIRROR ?= $(wildcard $(abspath ../shared/artifacts))
 
 .PHONY: help system-deps venv lab lab-destroy lab-status test reports-reset lint yamllint ansible-lint ruff \
         sanity unit bench molecule $(addprefix molecule-,$(SCENARIOS)) build install-check clean
