@@ -114,8 +114,15 @@ class Etcd:
         self.module = module
         self.base = params["endpoint"].rstrip("/") + "/v2/keys"
         self.timeout = params["timeout"]
-        ctx = ssl.create_default_context(cafile=params["ca_file"])
-        ctx.load_cert_chain(params["cert_file"], params["key_file"])
+        try:
+            ctx = ssl.create_default_context(cafile=params["ca_file"])
+            ctx.load_cert_chain(params["cert_file"], params["key_file"])
+        except (OSError, ssl.SSLError) as exc:
+            module.fail_json(
+                msg="cannot load the etcd client TLS files "
+                "(ca_file=%s, cert_file=%s, key_file=%s): %s"
+                % (params["ca_file"], params["cert_file"], params["key_file"], exc)
+            )
         self.ctx = ctx
 
     def _url(self, key):
@@ -139,7 +146,8 @@ class Etcd:
             if exc.code == 404 and doc.get("errorCode") == 100:
                 return None
             self.module.fail_json(
-                msg="etcd v2 %s %s failed: HTTP %s %s" % (method, key, exc.code, doc.get("message")),
+                msg="etcd v2 %s %s failed: HTTP %s %s"
+                % (method, key, exc.code, doc.get("message")),
                 response=doc,
             )
         except (URLError, OSError, ssl.SSLError) as exc:
