@@ -11,7 +11,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import tarfile
 import time
 from pathlib import Path
@@ -23,6 +22,8 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from ansible_collections.kubebin.cluster.plugins.modules import etcd_v2
+
+from . import moduleutil
 
 ETCD_VERSION = "3.3.27"
 MIRROR = os.environ.get("KUBEBIN_ARTIFACTS_MIRROR", "")
@@ -151,21 +152,7 @@ def etcd(tmp_path_factory):
 
 
 def run_module(args, work, check=False, diff=False):
-    argfile = work / "args.json"
-    argfile.write_text(
-        json.dumps(
-            {"ANSIBLE_MODULE_ARGS": dict(args, _ansible_check_mode=check, _ansible_diff=diff)}
-        )
-    )
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    proc = subprocess.run(
-        [sys.executable, etcd_v2.__file__, str(argfile)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-    return json.loads(proc.stdout)
+    return moduleutil.run_module(etcd_v2.__file__, args, work, check=check, diff=diff)
 
 
 LEASE = "/coreos.com/network/subnets/172.20.1.0-24"

@@ -1,15 +1,13 @@
 """kernel_modules: presence detection on a fake sysfs/procfs, and the module run for real."""
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
 from ansible_collections.kubebin.cluster.plugins.module_utils import kmod as km
 from ansible_collections.kubebin.cluster.plugins.modules import kernel_modules
+
+from . import moduleutil
 
 MODULE_FILE = Path(kernel_modules.__file__)
 
@@ -59,17 +57,7 @@ def test_feature_path_alone_is_not_enough_for_other_modules(root):
 
 
 def run_module(args, tmp_path):
-    argfile = tmp_path / "args.json"
-    argfile.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": args}))
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    proc = subprocess.run(
-        [sys.executable, str(MODULE_FILE), str(argfile)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-    return json.loads(proc.stdout)
+    return moduleutil.run_module(MODULE_FILE, args, tmp_path)
 
 
 def test_module_never_fails_on_an_absent_module(tmp_path):

@@ -1,29 +1,16 @@
 """sysctls module, run for real on this machine's /proc/sys (values chosen so nothing changes)."""
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 from ansible_collections.kubebin.cluster.plugins.modules import sysctls
+
+from . import moduleutil
 
 OSTYPE = Path("/proc/sys/kernel/ostype").read_text().strip()  # "Linux": exists everywhere
 
 
 def run(args, tmp_path, check=False, diff=False):
-    payload = dict(args, _ansible_check_mode=check, _ansible_diff=diff)
-    argfile = tmp_path / "args.json"
-    argfile.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": payload}))
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    proc = subprocess.run(
-        [sys.executable, sysctls.__file__, str(argfile)],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
-    return json.loads(proc.stdout)
+    return moduleutil.run_module(sysctls.__file__, args, tmp_path, check=check, diff=diff)
 
 
 def test_writes_the_file_and_is_idempotent(tmp_path):
