@@ -88,10 +88,18 @@ keys:
   type: list
   elements: dict
   contains:
-    key: {description: The key., type: str}
-    value: {description: The value as stored., type: str}
-    ttl: {description: Seconds left, or null for a permanent key., type: int}
-    expiration: {description: When it expires, or null., type: str}
+    key:
+      description: The key.
+      type: str
+    value:
+      description: The value as stored.
+      type: str
+    ttl:
+      description: Seconds left; null for a permanent key.
+      type: int
+    expiration:
+      description: When it expires; null for a permanent key.
+      type: str
 changes:
   description: For write, the keys written (or, in check mode, that would be), with before/after.
   returned: action=write
@@ -100,12 +108,14 @@ changes:
 """
 
 import json
+import os
 import ssl
 from urllib.error import HTTPError, URLError
 from urllib.parse import quote, urlencode
-from urllib.request import Request, urlopen
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.urls import ConnectionError as UrlConnectionError
+from ansible.module_utils.urls import open_url
 
 
 class Etcd:
@@ -114,29 +124,34 @@ class Etcd:
         self.module = module
         self.base = params["endpoint"].rstrip("/") + "/v2/keys"
         self.timeout = params["timeout"]
-        try:
-            ctx = ssl.create_default_context(cafile=params["ca_file"])
-            ctx.load_cert_chain(params["cert_file"], params["key_file"])
-        except (OSError, ssl.SSLError) as exc:
+        unreadable = [
+            "%s=%s" % (name, params[name])
+            for name in ("ca_file", "cert_file", "key_file")
+            if not os.access(params[name], os.R_OK)
+        ]
+        if unreadable:
             module.fail_json(
-                msg="cannot load the etcd client TLS files "
-                "(ca_file=%s, cert_file=%s, key_file=%s): %s"
-                % (params["ca_file"], params["cert_file"], params["key_file"], exc)
+                msg="cannot load the etcd client TLS files: %s not readable" % ", ".join(unreadable)
             )
-        self.ctx = ctx
+        self.tls = dict(
+            ca_path=params["ca_file"],
+            client_cert=params["cert_file"],
+            client_key=params["key_file"],
+            validate_certs=True,
+        )
 
     def _url(self, key):
         return self.base + quote("/" + key.lstrip("/"))
 
     def request(self, method, key, data=None, query=None):
         url = self._url(key) + ("?" + urlencode(query) if query else "")
-        body = urlencode(data).encode() if data is not None else None
-        req = Request(url, data=body, method=method)
-        if body is not None:
-            req.add_header("Content-Type", "application/x-www-form-urlencoded")
+        body = urlencode(data) if data is not None else None
+        headers = {"Content-Type": "application/x-www-form-urlencoded"} if body else None
         try:
-            with urlopen(req, context=self.ctx, timeout=self.timeout) as resp:
-                return json.loads(resp.read().decode())
+            resp = open_url(
+                url, data=body, headers=headers, method=method, timeout=self.timeout, **self.tls
+            )
+            return json.loads(resp.read().decode())
         except HTTPError as exc:
             payload = exc.read().decode(errors="replace")
             try:
@@ -150,7 +165,7 @@ class Etcd:
                 % (method, key, exc.code, doc.get("message")),
                 response=doc,
             )
-        except (URLError, OSError, ssl.SSLError) as exc:
+        except (URLError, OSError, ssl.SSLError, UrlConnectionError) as exc:
             self.module.fail_json(
                 msg="cannot reach etcd at %s: %s (is the v2 API on? etcd 3.4+ needs --enable-v2)"
                 % (self.base, exc)
