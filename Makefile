@@ -101,7 +101,7 @@ sanity: build
 	test -s $(GET_PIP_CACHE) || install -D -m 0644 tools/sanity/get_pip.py $(GET_PIP_CACHE)
 	cd $(SANITY) && ansible-test sanity --python 3.11 --color no
 
-# The built collection installs and its playbook runs (syntax) by FQCN, outside the checkout.
+# The built collection installs and its playbook parses and runs by FQCN, outside the checkout.
 # --no-deps: its dependencies come with the pinned `ansible` package (or requirements.yml).
 install-check: build
 	rm -rf $(STATE)/install && mkdir -p $(STATE)/install
@@ -111,6 +111,9 @@ install-check: build
 	  ansible-playbook kubebin.cluster.site -i $(CURDIR)/inventories/prod --syntax-check
 	cd $(STATE)/install && env -u ANSIBLE_CONFIG ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/$(STATE)/install \
 	  ansible-doc -t module kubebin.cluster.kernel_modules >/dev/null
+	# ...and runs: its controller-side inventory checks, on the lab inventory, for real.
+	cd $(STATE)/install && env -u ANSIBLE_CONFIG ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/$(STATE)/install \
+	  ansible-playbook kubebin.cluster.site -i $(CURDIR)/inventories/lab --tags preflight_inventory
 
 unit: venv install-check
 	mkdir -p $(REPORTS)

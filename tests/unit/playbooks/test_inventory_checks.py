@@ -150,3 +150,14 @@ def test_pod_network_too_small_for_the_nodes(tmp_path, subnet_len):
 
     rc, out = run(inventory(tmp_path, mutate))
     assert_stopped_on_controller(rc, out, "172.20.0.0/29")
+
+
+def test_a_node_subnet_pinned_twice(tmp_path):
+    def mutate(inv):
+        inv["all"]["vars"]["flannel_network_reserved"] = {
+            "kb-ghost-n1": "172.20.5.0/24",
+            "kb-ghost-n2": "172.20.5.0/24",
+        }
+
+    rc, out = run(inventory(tmp_path, mutate))
+    assert_stopped_on_controller(rc, out, "172.20.5.0/24", "kb-ghost-n1", "kb-ghost-n2")
