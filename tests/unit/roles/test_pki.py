@@ -8,9 +8,7 @@ The full generate/distribute cycle is molecule/pki's.
 
 import copy
 import datetime
-import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import yaml
@@ -18,6 +16,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+from ..playbook_runner import assert_stopped_on_controller, run_playbook
 
 ROOT = Path(__file__).resolve().parents[3]
 PLAYBOOK = ROOT / "playbooks" / "pki.yml"
@@ -53,25 +53,7 @@ def inventory(tmp_path, mutate=None):
 
 
 def run(inv_path, *extra):
-    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
-    env["PATH"] = f"{ROOT / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}"
-    proc = subprocess.run(
-        [ANSIBLE_PLAYBOOK, str(PLAYBOOK), "-i", str(inv_path), "--tags", "pki_generate", *extra],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    return proc.returncode, proc.stdout + proc.stderr
-
-
-def assert_stopped_on_controller(rc, out, *needles):
-    assert rc != 0, out
-    assert "UNREACHABLE" not in out, out
-    for needle in needles:
-        assert needle in out, f"{needle!r} not in output:\n{out}"
+    return run_playbook(PLAYBOOK, inv_path, "--tags", "pki_generate", *extra)
 
 
 def write_lonely_ca(pki_dir):
@@ -100,7 +82,7 @@ def test_host_without_an_address(tmp_path):
 
     rc, out = run(inventory(tmp_path, mutate))
     assert_stopped_on_controller(rc, out, "kubebin_node_ip is not set for kb-ghost-n1")
-    assert not (tmp_path / "inventory" / "pki").exists()
+    assert not (tmp_path / "inventory" / ".pki").exists()
 
 
 def test_renewal_threshold_longer_than_a_certificate_lives(tmp_path):
@@ -110,7 +92,7 @@ def test_renewal_threshold_longer_than_a_certificate_lives(tmp_path):
 
 def test_a_ca_without_its_key_stops_before_anything_is_made(tmp_path):
     inv = inventory(tmp_path)
-    pki_dir = inv.parent / "pki"
+    pki_dir = inv.parent / ".pki"  # the default: a hidden directory of the inventory
     write_lonely_ca(pki_dir)
     rc, out = run(inv)
     assert_stopped_on_controller(rc, out, "ca.crt exists but", "ca.key is missing")
@@ -124,4 +106,4 @@ def test_first_check_run_plans_everything_and_makes_nothing(tmp_path):
     assert "UNREACHABLE" not in out
     for name in ("apiserver: new", "kubelet-kb-ghost-n1: new", "etcd-server-kb-ghost-m1: new"):
         assert name in out, out
-    assert not (inv.parent / "pki").exists()
+    assert not (inv.parent / ".pki").exists()

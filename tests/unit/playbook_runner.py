@@ -1,0 +1,35 @@
+"""Run one of the collection's playbooks for real, from the checkout, as `make` would."""
+
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+ANSIBLE_PLAYBOOK = shutil.which(
+    "ansible-playbook", path=str(ROOT / ".venv" / "bin")
+) or shutil.which("ansible-playbook")
+
+
+def run_playbook(playbook, inventory, *extra, timeout=300):
+    """(return code, stdout + stderr) of ansible-playbook PLAYBOOK -i INVENTORY EXTRA..."""
+    env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    env["PATH"] = f"{ROOT / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}"
+    proc = subprocess.run(
+        [ANSIBLE_PLAYBOOK, str(playbook), "-i", str(inventory), *extra],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def assert_stopped_on_controller(rc, out, *needles):
+    """The run failed, contacted no host, and its output names every needle."""
+    assert rc != 0, out
+    assert "UNREACHABLE" not in out, out
+    for needle in needles:
+        assert needle in out, f"{needle!r} not in output:\n{out}"
