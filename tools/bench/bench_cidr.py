@@ -200,9 +200,8 @@ def build_cases(env):
             lambda: render(tpl_flannel, {}, nodes=nodes, pod_cidr=POD_CIDR, subnet_len=24),
         )
 
-    def host_gw_all(size):
-        subnets, ips = host_gw_input(size)
-        wanted = sorted(subnets)
+    def host_gw_template(subnets, ips, wanted):
+        """The usual way: the host-gw template for the WANTED nodes (it flags nodes off-segment)."""
 
         def theirs():
             bad = []
@@ -218,27 +217,22 @@ def build_cases(env):
             assert not bad, bad
             return result
 
-        return lambda: cidr.host_gw_routes(subnets, ips, NODE_CIDR), theirs
+        return theirs
+
+    def host_gw_all(size):
+        subnets, ips = host_gw_input(size)
+        return (
+            lambda: cidr.host_gw_routes(subnets, ips, NODE_CIDR),
+            host_gw_template(subnets, ips, sorted(subnets)),
+        )
 
     def host_gw_one(size):
         subnets, ips = host_gw_input(size)
         one = "node%05d" % (size // 2)
-
-        def theirs():
-            bad = []
-            result = render(
-                tpl_host_gw,
-                {},
-                node_subnets=subnets,
-                node_ips=ips,
-                node_cidr=NODE_CIDR,
-                wanted=[one],
-                bad=bad,
-            )
-            assert not bad, bad
-            return result
-
-        return lambda: cidr.host_gw_routes(subnets, ips, NODE_CIDR, only=[one]), theirs
+        return (
+            lambda: cidr.host_gw_routes(subnets, ips, NODE_CIDR, only=[one]),
+            host_gw_template(subnets, ips, [one]),
+        )
 
     def routes(size):
         dests = make_dests(size)

@@ -6,20 +6,14 @@ the preflight playbook must stop in its controller-side play, so no host is ever
 """
 
 import copy
-import shutil
-from pathlib import Path
 
 import pytest
 import yaml
 
+from ..playbook_runner import ROOT, run_playbook
 from ..playbook_runner import assert_stopped_on_controller as stopped_on_controller
-from ..playbook_runner import run_playbook
 
-ROOT = Path(__file__).resolve().parents[3]
 PLAYBOOK = ROOT / "playbooks" / "preflight.yml"
-ANSIBLE_PLAYBOOK = shutil.which(
-    "ansible-playbook", path=str(ROOT / ".venv" / "bin")
-) or shutil.which("ansible-playbook")
 
 GOOD = {
     "all": {

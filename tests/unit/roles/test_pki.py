@@ -8,8 +8,6 @@ The full generate/distribute cycle is molecule/pki's.
 
 import copy
 import datetime
-import shutil
-from pathlib import Path
 
 import yaml
 from cryptography import x509
@@ -17,13 +15,9 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from ..playbook_runner import assert_stopped_on_controller, run_playbook
+from ..playbook_runner import ROOT, assert_stopped_on_controller, run_playbook
 
-ROOT = Path(__file__).resolve().parents[3]
 PLAYBOOK = ROOT / "playbooks" / "pki.yml"
-ANSIBLE_PLAYBOOK = shutil.which(
-    "ansible-playbook", path=str(ROOT / ".venv" / "bin")
-) or shutil.which("ansible-playbook")
 
 GOOD = {
     "all": {
