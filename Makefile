@@ -22,7 +22,8 @@ SYSTEM_PACKAGES := docker.io debootstrap iptables
 export KUBEBIN_ARTIFACTS_MIRROR ?= $(wildcard $(abspath ../shared/artifacts))
 
 .PHONY: help system-deps venv lab lab-destroy lab-status test reports-reset lint yamllint ansible-lint ruff \
-        sanity unit bench molecule $(addprefix molecule-,$(SCENARIOS)) build install-check clean
+        sanity unit kv-current bench molecule $(addprefix molecule-,$(SCENARIOS)) build install-check \
+        clean
 
 help:
 	@echo "make lab          create the lab hosts and run site.yml on them (twice)"
@@ -57,6 +58,8 @@ lab: system-deps venv
 	echo; \
 	echo "Reach a host:   $$($(LAB) docker-env) && docker exec -it lab-master1 bash"; \
 	echo "Run a playbook: $$($(LAB) docker-env) && ansible-playbook site.yml -i inventories/lab"; \
+	echo "kubectl:        $$($(LAB) docker-env) && docker exec lab-master1 kubectl --kubeconfig /etc/kubernetes/admin.conf get nodes"; \
+	echo "   (or here:    $$(ls -d ~/.cache/kubebin/artifacts/kubernetes/*/kubernetes/server/bin/kubectl 2>/dev/null | tail -1 || echo kubectl) --kubeconfig inventories/lab/.kube/admin.conf get nodes)"; \
 	echo "Tear down:      make lab-destroy"
 
 lab-destroy:
@@ -115,7 +118,20 @@ install-check: build
 	cd $(STATE)/install && env -u ANSIBLE_CONFIG ANSIBLE_COLLECTIONS_PATH=$(CURDIR)/$(STATE)/install \
 	  ansible-playbook kubebin.cluster.site -i $(CURDIR)/inventories/lab --tags preflight_inventory
 
-unit: venv install-check
+# kubernetes-validate with the current releases' schemas (1.25+) for tests/unit/render: kept
+# out of the venv (whose 1.18.0 holds the 1.10 schemas) and run with PYTHONPATH=$(KV_CURRENT).
+# Its one dependency the venv lacks is importlib-resources.
+KV_CURRENT := $(STATE)/kv-current
+KV_CURRENT_VERSION := 1.37.0
+KV_CURRENT_PKGS := kubernetes-validate==$(KV_CURRENT_VERSION) importlib-resources==7.1.0
+KV_CURRENT_STAMP := $(KV_CURRENT)/.installed-$(KV_CURRENT_VERSION)
+kv-current: $(KV_CURRENT_STAMP)
+$(KV_CURRENT_STAMP): | venv
+	rm -rf $(KV_CURRENT)
+	$(PY) -m pip install -q --no-deps --target $(KV_CURRENT) $(KV_CURRENT_PKGS)
+	touch $@
+
+unit: venv install-check kv-current
 	mkdir -p $(REPORTS)
 	pytest -q tests/unit --junitxml=$(REPORTS)/unit.xml
 

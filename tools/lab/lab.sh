@@ -140,7 +140,10 @@ run_host() {
     base) ;;
     # Kubernetes nodes run docker, kubelet and kube-proxy inside: a volume for the inner
     # docker's overlay data and a writable /proc/sys. Lab settings only.
-    node) extra+=(--volume /var/lib/docker --security-opt systempaths=unconfined) ;;
+    # The runc wrapper and a cgroup root of its own for the kubelet: see tools/lab/README.md.
+    node) extra+=(--volume /var/lib/docker --security-opt systempaths=unconfined
+                  --volume "$ROOT/tools/lab/runc-wrapper:$RUNC_WRAPPER:ro")
+          cgroup_root_create "$name" ;;
     *) log "unknown lab_profile '$profile' for $name (base|node)"; exit 1 ;;
   esac
   [ "$ip" = - ] || extra+=(--ip "$ip")
@@ -152,6 +155,28 @@ run_host() {
     --cap-add SYS_ADMIN --cap-add NET_ADMIN \
     --stop-signal SIGRTMIN+3 \
     --label "kubebin.lab=$role" "${extra[@]}" "$IMAGE" >/dev/null
+}
+
+# Each node's kubelet gets its own --cgroup-root (/kubebin-lab-NAME): with the host's cgroup
+# namespace, two kubelets would otherwise share /kubepods. The kubelet wants it to exist.
+RUNC_WRAPPER=/usr/local/libexec/kubebin-lab/runc
+cgroup_root_create() {
+  local d
+  for d in /sys/fs/cgroup/*/; do
+    [ -L "${d%/}" ] && continue
+    mkdir -p "$d/kubebin-lab-$1" 2>/dev/null || continue
+    if [ -f "$d/cpuset.cpus" ]; then
+      cat "$d/cpuset.cpus" > "$d/kubebin-lab-$1/cpuset.cpus"
+      cat "$d/cpuset.mems" > "$d/kubebin-lab-$1/cpuset.mems"
+    fi
+  done
+}
+# Once the host is gone: remove its cgroup tree, deepest first (empty by then).
+cgroup_root_remove() {
+  local d
+  for d in /sys/fs/cgroup/*/kubebin-lab-"$1"; do
+    [ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null || true
+  done
 }
 
 wait_systemd() {
@@ -185,7 +210,9 @@ case $cmd in
     if DOCKER_HOST=$(docker_find); then
       export DOCKER_HOST
       ids=$(docker ps -aq --filter label=kubebin.lab=host)
+      names=$(docker ps -a --filter label=kubebin.lab=host --format '{{.Names}}')
       [ -z "$ids" ] || { log "removing lab hosts"; docker rm -f -v $ids >/dev/null; }
+      for name in $names; do cgroup_root_remove "$name"; done
       docker network inspect "$NET" >/dev/null 2>&1 && docker network rm "$NET" >/dev/null
     fi
     docker_down
@@ -204,7 +231,7 @@ case $cmd in
     DOCKER_HOST=$(docker_find) || exit 0
     export DOCKER_HOST
     net=$2; shift 2
-    for name in "$@"; do docker rm -f -v "$name" >/dev/null 2>&1 || true; done
+    for name in "$@"; do docker rm -f -v "$name" >/dev/null 2>&1 || true; cgroup_root_remove "$name"; done
     if docker network inspect "$net" >/dev/null 2>&1 && \
        [ "$(docker network inspect -f '{{len .Containers}}' "$net")" = 0 ]; then
       docker network rm "$net" >/dev/null

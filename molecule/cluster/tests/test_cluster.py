@@ -1,0 +1,257 @@
+"""Verify a real Kubernetes 1.10.13 cluster on lab hosts: control plane, nodes, pods on
+flannel subnets, cross-node traffic over host-gw, services, kube-dns, auth, proxy mode."""
+
+import ipaddress
+import json
+import os
+import ssl
+import time
+import urllib.error
+import urllib.request
+
+import pytest
+import testinfra
+
+MASTER = "kb-cl-m1"
+MASTER_IP = "10.250.4.11"
+NODES = {"kb-cl-n1": "10.250.4.21", "kb-cl-n2": "10.250.4.22"}
+VERSION = "v1.10.13"
+KUBECTL = "kubectl --kubeconfig /etc/kubernetes/admin.conf "
+IMAGE = "kubebin-test/web:1"
+DNS_IMAGES = [
+    "k8s-dns-kube-dns-amd64-1.14.10.tar.xz",
+    "k8s-dns-dnsmasq-nanny-amd64-1.14.10.tar.xz",
+    "k8s-dns-sidecar-amd64-1.14.10.tar.xz",
+]
+
+
+def get_host(name):
+    inventory = os.environ["MOLECULE_INVENTORY_FILE"]
+    return testinfra.get_host(f"ansible://{name}?ansible_inventory={inventory}")
+
+
+@pytest.fixture(scope="module")
+def master():
+    return get_host(MASTER)
+
+
+def kubectl(master, args, check=True):
+    out = master.run(KUBECTL + args)
+    if check:
+        assert out.rc == 0, f"kubectl {args}: {out.stderr}"
+    return out
+
+
+def kubectl_json(master, args):
+    return json.loads(kubectl(master, args + " -o json").stdout)
+
+
+def wait_for(what, probe, timeout=180, delay=3):
+    """Call probe() until it returns a truthy value; fail naming `what` after timeout."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = probe()
+        if last:
+            return last
+        time.sleep(delay)
+    pytest.fail(f"timed out waiting for {what} (last: {last!r})")
+
+
+def node_subnet(host):
+    """The FLANNEL_SUBNET flanneld wrote on this node (its reservation)."""
+    env = host.file("/run/flannel/subnet.env").content_string
+    line = [x for x in env.splitlines() if x.startswith("FLANNEL_SUBNET=")][0]
+    return ipaddress.ip_network(line.split("=", 1)[1], strict=False)
+
+
+def test_component_statuses_healthy(master):
+    cs = kubectl_json(master, "get componentstatuses")
+    names = {item["metadata"]["name"]: item["conditions"][0] for item in cs["items"]}
+    assert {"scheduler", "controller-manager", "etcd-0"} <= set(names), names
+    for name, cond in names.items():
+        assert cond["type"] == "Healthy" and cond["status"] == "True", (name, cond)
+
+
+def test_nodes_ready_at_pinned_version(master):
+    nodes = kubectl_json(master, "get nodes")["items"]
+    assert sorted(n["metadata"]["name"] for n in nodes) == sorted(NODES)
+    for node in nodes:
+        assert node["status"]["nodeInfo"]["kubeletVersion"] == VERSION
+        assert node["status"]["nodeInfo"]["kubeProxyVersion"] == VERSION
+        ready = [c for c in node["status"]["conditions"] if c["type"] == "Ready"][0]
+        assert ready["status"] == "True", node["metadata"]["name"]
+        addresses = {a["type"]: a["address"] for a in node["status"]["addresses"]}
+        assert addresses["InternalIP"] == NODES[node["metadata"]["name"]]
+
+
+def test_anonymous_requests_are_refused():
+    """No client certificate: the apiserver answers 401 (anonymous auth is off)."""
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with pytest.raises(urllib.error.HTTPError) as err:
+        urllib.request.urlopen(f"https://{MASTER_IP}:6443/api/v1/namespaces", context=ctx, timeout=10)
+    assert err.value.code == 401
+
+
+def test_no_insecure_port(master):
+    """1.10 opens 8080 unless told not to: nothing listens there, and the apiserver only on 6443."""
+    assert not master.socket("tcp://0.0.0.0:8080").is_listening
+    assert not master.socket("tcp://127.0.0.1:8080").is_listening
+    assert master.socket("tcp://0.0.0.0:6443").is_listening
+    # controller-manager and scheduler serve only on loopback.
+    assert master.socket("tcp://127.0.0.1:10252").is_listening
+    assert not master.socket("tcp://0.0.0.0:10252").is_listening
+
+
+def test_docker_bridge_inside_the_flannel_subnet():
+    for name in NODES:
+        host = get_host(name)
+        subnet = node_subnet(host)
+        bridge = host.run("ip -4 -o addr show docker0")
+        assert bridge.rc == 0, bridge.stderr
+        address = ipaddress.ip_interface(bridge.stdout.split()[3])
+        assert address.ip in subnet, (name, address, subnet)
+        daemon = json.loads(host.file("/etc/docker/daemon.json").content_string)
+        assert daemon["exec-opts"] == ["native.cgroupdriver=cgroupfs"]
+        assert daemon["log-opts"]["max-file"] == "5"
+
+
+def test_proxy_mode_reported_iptables_here():
+    """kube-proxy was asked for ipvs; this kernel has no ip_vs, so it fell back to iptables.
+    The role's report (local fact) must say so, and agree with kube-proxy itself."""
+    for name in NODES:
+        host = get_host(name)
+        fact = json.loads(host.file("/etc/ansible/facts.d/kubebin_kube_proxy.fact").content_string)
+        live = host.run("python3 -c \"import urllib.request;print(urllib.request.urlopen("
+                        "'http://127.0.0.1:10249/proxyMode').read().decode())\"")
+        assert live.rc == 0, live.stderr
+        has_ipvs = host.file("/proc/net/ip_vs").exists
+        expected = "ipvs" if has_ipvs else "iptables"
+        assert fact == {"requested": "ipvs", "active": expected}, fact
+        assert live.stdout.strip() == expected
+
+
+@pytest.fixture(scope="module")
+def web(master):
+    """A Deployment of a locally built busybox image, two replicas, one per node, a Service."""
+    for name in NODES:
+        host = get_host(name)
+        if host.run(f"docker image inspect {IMAGE}").rc != 0:
+            build = host.run(
+                "set -e; command -v busybox >/dev/null || "
+                "(apt-get install -y -qq busybox-static >/dev/null); "
+                "d=$(mktemp -d); cp $(command -v busybox) $d/busybox; "
+                f"tar -C $d -c . | docker import -c 'ENTRYPOINT [\"/busybox\"]' - {IMAGE}"
+            )
+            assert build.rc == 0, build.stderr
+    manifest = {
+        "apiVersion": "v1",
+        "kind": "List",
+        "items": [
+            {
+                "apiVersion": "apps/v1",
+                "kind": "Deployment",
+                "metadata": {"name": "web", "namespace": "default"},
+                "spec": {
+                    "replicas": 2,
+                    "selector": {"matchLabels": {"app": "web"}},
+                    "template": {
+                        "metadata": {"labels": {"app": "web"}},
+                        "spec": {
+                            # one pod per node
+                            "affinity": {"podAntiAffinity": {
+                                "requiredDuringSchedulingIgnoredDuringExecution": [{
+                                    "labelSelector": {"matchLabels": {"app": "web"}},
+                                    "topologyKey": "kubernetes.io/hostname"}]}},
+                            "containers": [{
+                                "name": "web",
+                                "image": IMAGE,
+                                "imagePullPolicy": "Never",
+                                "command": ["/busybox", "sh", "-c",
+                                            "mkdir -p /www && /busybox hostname > /www/index.html"
+                                            " && exec /busybox httpd -f -p 8080 -h /www"],
+                                "ports": [{"containerPort": 8080}],
+                            }],
+                        },
+                    },
+                },
+            },
+            {
+                "apiVersion": "v1",
+                "kind": "Service",
+                "metadata": {"name": "web", "namespace": "default"},
+                "spec": {"selector": {"app": "web"}, "ports": [{"port": 80, "targetPort": 8080}]},
+            },
+        ],
+    }
+    master.run(f"cat > /tmp/web.json <<'EOF'\n{json.dumps(manifest)}\nEOF")
+    kubectl(master, "apply -f /tmp/web.json")
+
+    def running():
+        pods = kubectl_json(master, "get pods -l app=web")["items"]
+        ok = [p for p in pods if p["status"].get("phase") == "Running" and p["status"].get("podIP")
+              and all(c.get("ready") for c in p["status"].get("containerStatuses", []))]
+        return ok if len(ok) == 2 else None
+
+    pods = wait_for("two web pods Running", running)
+    yield pods
+    kubectl(master, "delete -f /tmp/web.json", check=False)
+
+
+def test_pods_spread_over_both_nodes(web):
+    assert sorted(p["spec"]["nodeName"] for p in web) == sorted(NODES)
+
+
+def test_pod_ips_inside_their_node_reserved_subnet(web):
+    for pod in web:
+        subnet = node_subnet(get_host(pod["spec"]["nodeName"]))
+        assert ipaddress.ip_address(pod["status"]["podIP"]) in subnet, (pod["spec"]["nodeName"], subnet)
+
+
+def http_get_from_pod(master, pod, address, port):
+    cmd = (f"exec {pod} -- /busybox sh -c "
+           f"\"printf 'GET / HTTP/1.0\\r\\n\\r\\n' | /busybox nc -w 5 {address} {port}\"")
+    return kubectl(master, cmd, check=False)
+
+
+def test_pod_to_pod_across_nodes_over_host_gw(master, web):
+    a, b = web
+    # host-gw: the route to b's subnet on a's node goes via b's node IP, not an overlay device.
+    node_a = get_host(a["spec"]["nodeName"])
+    route = node_a.run(f"ip route get {b['status']['podIP']}")
+    assert f"via {NODES[b['spec']['nodeName']]}" in route.stdout, route.stdout
+    out = http_get_from_pod(master, a["metadata"]["name"], b["status"]["podIP"], 8080)
+    assert out.rc == 0, out.stderr
+    assert "200 OK" in out.stdout and b["metadata"]["name"] in out.stdout, out.stdout
+
+
+def test_cluster_ip_service_answers(master, web):
+    svc = kubectl_json(master, "get service web")
+    ip = svc["spec"]["clusterIP"]
+    assert ipaddress.ip_address(ip) in ipaddress.ip_network("172.21.0.0/16")
+    names = set()
+    for _ in range(8):
+        out = http_get_from_pod(master, web[0]["metadata"]["name"], ip, 80)
+        assert out.rc == 0 and "200 OK" in out.stdout, out.stdout + out.stderr
+        names.add(out.stdout.strip().splitlines()[-1])
+    assert names <= {p["metadata"]["name"] for p in web}, names
+
+
+def test_kube_dns_resolves_the_kubernetes_service(master, web):
+    mirror = os.environ.get("KUBEBIN_ARTIFACTS_MIRROR", "")
+    missing = [i for i in DNS_IMAGES if not os.path.exists(os.path.join(mirror, "images", i))]
+    if not mirror or missing:
+        pytest.skip(f"kube-dns images not in the artifacts mirror ({mirror or 'unset'}): {missing}")
+
+    def dns_ready():
+        pods = kubectl_json(master, "-n kube-system get pods -l k8s-app=kube-dns")["items"]
+        return any(all(c.get("ready") for c in p["status"].get("containerStatuses", [{}]))
+                   for p in pods)
+
+    wait_for("kube-dns ready", dns_ready, timeout=240)
+    out = kubectl(master, f"exec {web[0]['metadata']['name']} -- /busybox nslookup "
+                  "kubernetes.default.svc.cluster.local 172.21.0.10", check=False)
+    assert out.rc == 0, out.stdout + out.stderr
+    assert "172.21.0.1" in out.stdout.split("kubernetes.default.svc.cluster.local", 1)[-1], out.stdout
