@@ -12,11 +12,11 @@ REMOVED_SINCE_1_10 = {
     "kube-apiserver": {
         # The unauthenticated port: forced to 0 in 1.20, the flag removed in 1.24.
         "insecure-port",
-        # etcd2 support went in 1.13: etcd3 is the only (and default) backend.
+        # Redundant since 1.13 dropped etcd2: etcd3 is the only (and default) backend.
         "storage-backend",
     },
     "kube-controller-manager": {
-        # Insecure serving (--address/--port) removed in 1.24: HTTPS on --bind-address only.
+        # Insecure serving (--address/--port) gone by 1.24: HTTPS on --bind-address only.
         "address",
     },
     "kube-scheduler": {

@@ -178,13 +178,24 @@ def test_1_10_docker_daemon_json_parses(render_110, prod_groups):
     for host in prod_groups["kube_node"]:
         daemon = json.loads((render_110.host(host) / "etc/docker/daemon.json").read_text())
         driver = render_110.table["cgroup_driver"]
+        # docker and the kubelet must agree on the cgroup driver.
         assert f"native.cgroupdriver={driver}" in daemon["exec-opts"], host
+        kubelet = (render_110.host(host) / "etc/systemd/system/kubelet.service").read_text()
+        assert f"--cgroup-driver={driver} " in kubelet, host
 
 
 def test_1_35_containerd_and_cni_configs_parse(render_135, prod_groups):
+    table = render_135.table
     for host in prod_groups["kube_node"]:
         node = render_135.host(host)
         conflist = json.loads((node / "etc/cni/net.d/10-kubebin.conflist").read_text())
         assert conflist["plugins"], host
         assert conflist["name"], host
-        tomllib.loads((node / "etc/containerd/config.toml").read_text())
+        containerd = tomllib.loads((node / "etc/containerd/config.toml").read_text())
+        cri = containerd["plugins"]["io.containerd.grpc.v1.cri"]
+        # The runtime and the kubelet must agree on the cgroup driver.
+        systemd = cri["containerd"]["runtimes"]["runc"]["options"]["SystemdCgroup"]
+        assert systemd == (table["cgroup_driver"] == "systemd"), host
+        kubelet = yaml.safe_load((node / "etc/kubernetes/kubelet-config.yaml").read_text())
+        assert kubelet["cgroupDriver"] == table["cgroup_driver"], host
+        assert cri["sandbox_image"] == f"{table['registry']}/{table['pause_image']}", host
