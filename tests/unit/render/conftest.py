@@ -23,7 +23,7 @@ from ..playbook_runner import ANSIBLE_PLAYBOOK, ROOT, run_playbook
 
 PLAYBOOK = ROOT / "playbooks" / "render.yml"
 INVENTORY = ROOT / "inventories" / "prod"
-VERSION_TABLES = ROOT / "roles" / "kube_common" / "vars"
+VERSION_TABLES = ROOT / "roles" / "kube" / "vars"
 RENDER_TIMEOUT = 600
 
 # The 1.10 release whose real binaries check the rendered flags.
