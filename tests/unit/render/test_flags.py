@@ -118,3 +118,35 @@ def test_the_removed_flags_are_in_the_1_10_units(render_110):
             for f in flags
         }
         assert removed <= used, f"{component}: {sorted(removed - used)} not in the 1.10 units"
+
+
+def proxy_config_check(binary, flags, out_file):
+    """kube-proxy 1.10 validates its whole configuration before --write-config-to writes it:
+    the check `--version` cannot make (flags that parse but do not validate)."""
+    proc = subprocess.run(
+        [str(binary), *flags, f"--write-config-to={out_file}"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    return proc.returncode, proc.stdout + proc.stderr
+
+
+def test_kube_proxy_1_10_validates_the_rendered_configuration(render_110, k8s_bin, tmp_path):
+    failures = []
+    for (host, unit), flags in sorted(rendered_command_lines(render_110, "kube-proxy").items()):
+        out_file = tmp_path / f"{host}.yaml"
+        rc, out = proxy_config_check(k8s_bin / "kube-proxy", flags, out_file)
+        if rc != 0 or "mode: ipvs" not in (out_file.read_text() if out_file.exists() else ""):
+            failures.append(f"{host}:{unit} (exit {rc}):\n{without_usage(out)}")
+    assert not failures, "\n\n".join(failures)
+
+
+def test_kube_proxy_validation_catches_what_parses_but_is_invalid(render_110, k8s_bin, tmp_path):
+    """Control: 1.10 parses --metrics-bind-address=127.0.0.1, then rejects it (wants IP:port)."""
+    (flags, *_) = rendered_command_lines(render_110, "kube-proxy").values()
+    bad = [*flags, "--metrics-bind-address=127.0.0.1"]
+    assert flag_check(k8s_bin / "kube-proxy", bad)[0] == 0
+    rc, out = proxy_config_check(k8s_bin / "kube-proxy", bad, tmp_path / "bad.yaml")
+    assert rc != 0 and "must be IP:port" in out, without_usage(out)
