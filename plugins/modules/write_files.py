@@ -1,0 +1,131 @@
+#!/usr/bin/python
+# Copyright: kubebin.cluster contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: write_files
+short_description: Write many small files under one directory in one step
+version_added: "0.1.0"
+description:
+  - Writes each of O(files) under O(root), creating parent directories, and rewrites a file
+    only when its content or mode differs. One call for any number of files.
+  - Made for render mode (C(playbooks/render.yml)), which writes every file the install
+    would write into a review directory on the controller; a loop of
+    M(ansible.builtin.template) costs two module runs per file there.
+options:
+  root:
+    description: The directory the files go under (created if missing).
+    type: path
+    required: true
+  files:
+    description: The files to write.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      path:
+        description: The file's path relative to O(root); a leading C(/) is allowed and ignored.
+        type: str
+        required: true
+      content:
+        description: The file's content.
+        type: str
+        required: true
+      mode:
+        description: Octal permissions.
+        type: str
+        default: "0644"
+author:
+  - kubebin.cluster maintainers (@kubebin)
+"""
+
+EXAMPLES = r"""
+- name: Write two rendered files
+  kubebin.cluster.write_files:
+    root: /tmp/render
+    files:
+      - path: hosts/node1/etc/kubernetes/kubelet.conf
+        content: "{{ lookup('ansible.builtin.template', 'kubeconfig.j2') }}"
+      - path: manifests/20-kube-dns.yaml
+        content: "{{ lookup('ansible.builtin.template', 'kube-dns.yaml.j2') }}"
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+written:
+  description: The paths (relative to O(root)) that were created or changed.
+  returned: always
+  type: list
+  elements: str
+  sample: [hosts/node1/etc/kubernetes/kubelet.conf]
+"""
+
+import os
+import stat
+
+from ansible.module_utils.basic import AnsibleModule
+
+
+def target(module, root, rel):
+    """The absolute path of REL under ROOT; refuses paths that leave ROOT."""
+    path = os.path.normpath(os.path.join(root, rel.lstrip("/")))
+    if path != root and not path.startswith(root.rstrip("/") + "/"):
+        module.fail_json(msg="files: path %r leaves root %s" % (rel, root))
+    return path
+
+
+def differs(path, data, mode):
+    try:
+        with open(path, "rb") as handle:
+            if handle.read() != data:
+                return True
+        return stat.S_IMODE(os.stat(path).st_mode) != mode
+    except FileNotFoundError:
+        return True
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            root=dict(type="path", required=True),
+            files=dict(
+                type="list",
+                elements="dict",
+                required=True,
+                options=dict(
+                    path=dict(type="str", required=True),
+                    content=dict(type="str", required=True),
+                    mode=dict(type="str", default="0644"),
+                ),
+            ),
+        ),
+        supports_check_mode=True,
+    )
+    root = os.path.normpath(module.params["root"])
+    written = []
+    for item in module.params["files"]:
+        try:
+            mode = int(item["mode"], 8)
+        except ValueError:
+            module.fail_json(msg="files: mode %r of %s is not octal" % (item["mode"], item["path"]))
+        path = target(module, root, item["path"])
+        data = item["content"].encode("utf-8")
+        if not differs(path, data, mode):
+            continue
+        written.append(os.path.relpath(path, root))
+        if module.check_mode:
+            continue
+        os.makedirs(os.path.dirname(path), exist_ok=True)
+        tmp = path + ".kubebin-tmp"
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    module.exit_json(changed=bool(written), written=written)
+
+
+if __name__ == "__main__":
+    main()
