@@ -147,11 +147,15 @@ def test_a_node_subnet_pinned_twice(tmp_path):
 @pytest.mark.parametrize("version", ["1.12.3", "1.10", "banana", "v2.0.0"])
 def test_kubernetes_version_without_a_table(tmp_path, version):
     rc, out = run(inventory(tmp_path), "-e", f"cluster_kube_version={version}")
-    assert_stopped_on_controller(rc, out, "cluster_kube_version", "version tables for Kubernetes 1.10, 1.35")
+    assert_stopped_on_controller(
+        rc, out, "cluster_kube_version", "version tables for Kubernetes 1.10, 1.35"
+    )
 
 
 def test_the_current_release_table_passes(tmp_path):
-    rc, out = run(inventory(tmp_path), "--tags", "preflight_inventory", "-e", "cluster_kube_version=v1.35.0")
+    rc, out = run(
+        inventory(tmp_path), "--tags", "preflight_inventory", "-e", "cluster_kube_version=v1.35.0"
+    )
     assert rc == 0, out
 
 
@@ -167,7 +171,9 @@ def test_kubespray_old_master_group_name(tmp_path):
 
 def test_site_stops_before_any_host_on_a_bad_version(tmp_path):
     """site.yml as a whole: the version check comes before pki, artifacts or any host play."""
-    rc, out = run_playbook(ROOT / "site.yml", inventory(tmp_path), "-e", "cluster_kube_version=1.9.11")
+    rc, out = run_playbook(
+        ROOT / "site.yml", inventory(tmp_path), "-e", "cluster_kube_version=1.9.11"
+    )
     assert_stopped_on_controller(rc, out, "cluster_kube_version")
     for layer in ("artifacts", "pki", "etcd", "kube_control_plane"):
         assert f"kubebin.cluster.{layer} :" not in out, layer
