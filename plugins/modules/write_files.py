@@ -12,9 +12,11 @@ version_added: "0.1.0"
 description:
   - Writes each of O(files) under O(root), creating parent directories, and rewrites a file
     only when its content or mode differs. One call for any number of files.
-  - Made for render mode (C(playbooks/render.yml)), which writes every file the install
-    would write into a review directory on the controller; a loop of
-    M(ansible.builtin.template) costs two module runs per file there.
+  - Used by render mode (C(playbooks/render.yml)) on the controller, and by the roles to write
+    a component's configuration files on a host in one round trip (a loop of
+    M(ansible.builtin.template) costs two module runs per file). The content is rendered on the
+    controller (the C(template) lookup).
+  - Supports check mode and diff mode (the before and after of each file written).
 options:
   root:
     description: The directory the files go under (created if missing).
@@ -56,7 +58,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 written:
-  description: The paths (relative to O(root)) that were created or changed.
+  description: The paths (relative to O(root)) that were created or changed (or would be).
   returned: always
   type: list
   elements: str
@@ -75,6 +77,14 @@ def target(module, root, rel):
     if path != root and not path.startswith(root.rstrip("/") + "/"):
         module.fail_json(msg="files: path %r leaves root %s" % (rel, root))
     return path
+
+
+def read_text(path):
+    try:
+        with open(path, "rb") as handle:
+            return handle.read().decode("utf-8", "replace")
+    except FileNotFoundError:
+        return ""
 
 
 def differs(path, data, mode):
@@ -106,6 +116,7 @@ def main():
     )
     root = os.path.normpath(module.params["root"])
     written = []
+    diffs = []
     for item in module.params["files"]:
         try:
             mode = int(item["mode"], 8)
@@ -116,6 +127,15 @@ def main():
         if not differs(path, data, mode):
             continue
         written.append(os.path.relpath(path, root))
+        if module._diff:
+            diffs.append(
+                dict(
+                    before_header=path,
+                    after_header=path,
+                    before=read_text(path),
+                    after=item["content"],
+                )
+            )
         if module.check_mode:
             continue
         os.makedirs(os.path.dirname(path), exist_ok=True)
@@ -124,7 +144,10 @@ def main():
             handle.write(data)
         os.chmod(tmp, mode)
         os.replace(tmp, path)
-    module.exit_json(changed=bool(written), written=written)
+    result = dict(changed=bool(written), written=written)
+    if module._diff:
+        result["diff"] = diffs
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -10,6 +10,8 @@
 #   lab.sh exec CMD...       run CMD with DOCKER_HOST set (starting the daemon if needed)
 #   lab.sh host-create NAME PROFILE NETWORK [IP [SUBNET]]   one host (molecule's create)
 #   lab.sh host-remove NETWORK NAME...             remove hosts (molecule's destroy step)
+#   lab.sh net-connect NAME NETWORK [IP [SUBNET]]  connect a host to one more network
+#   lab.sh net-remove NETWORK...                   remove networks no host uses any more
 #   lab.sh sysctl-save|sysctl-restore [NAME]
 #                            snapshot / restore the host-global sysctls lab hosts may change
 #
@@ -236,6 +238,28 @@ case $cmd in
        [ "$(docker network inspect -f '{{len .Containers}}' "$net")" = 0 ]; then
       docker network rm "$net" >/dev/null
     fi ;;
+  net-connect)
+    # net-connect NAME NETWORK [IP [SUBNET]]: a second (third...) network for a host.
+    [ $# -ge 3 ] || { log "usage: lab.sh net-connect NAME NETWORK [IP [SUBNET]]"; exit 2; }
+    DOCKER_HOST=$(docker_up); export DOCKER_HOST
+    ensure_network "$3" "${5:-}"
+    if [ "$(docker container inspect -f "{{with index .NetworkSettings.Networks \"$3\"}}yes{{end}}" "$2")" != yes ]; then
+      ip=${4:--} extra=()
+      [ "$ip" = - ] || extra+=(--ip "$ip")
+      log "connecting $2 to $3 (${ip/#-/dynamic address})"
+      docker network connect "${extra[@]}" "$3" "$2"
+    fi ;;
+  net-remove)
+    # net-remove NETWORK...: remove each network once no container uses it.
+    DOCKER_HOST=$(docker_find) || exit 0
+    export DOCKER_HOST
+    shift
+    for net in "$@"; do
+      if docker network inspect "$net" >/dev/null 2>&1 && \
+         [ "$(docker network inspect -f '{{len .Containers}}' "$net")" = 0 ]; then
+        docker network rm "$net" >/dev/null
+      fi
+    done ;;
   exec)
     # exec CMD...: run CMD with DOCKER_HOST pointing at a running daemon.
     shift
