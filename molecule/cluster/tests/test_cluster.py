@@ -267,7 +267,7 @@ def test_cluster_ip_service_answers(master, web):
     names = set()
     for name in NODES:
         host = get_host(name)
-        for _ in range(8):
+        for _attempt in range(8):
             out = host.run(get)
             assert out.rc == 0, f"{name}: {out.stderr}"
             names.add(out.stdout.strip())

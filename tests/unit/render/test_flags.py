@@ -94,7 +94,7 @@ def test_the_real_1_10_binary_accepts_every_rendered_flag(render_110, k8s_bin, c
 @pytest.mark.parametrize("component", COMPONENTS)
 def test_the_flag_check_fails_on_an_unknown_flag(render_110, k8s_bin, component):
     """Control: the same command line plus one bogus flag is rejected by the binary."""
-    (flags, *_) = rendered_command_lines(render_110, component).values()
+    flags = next(iter(rendered_command_lines(render_110, component).values()))
     rc, out = flag_check(k8s_bin / component, [*flags, "--no-such-flag=1"])
     assert rc != 0, out
     assert "unknown flag: --no-such-flag" in out, without_usage(out)
@@ -145,7 +145,7 @@ def test_kube_proxy_1_10_validates_the_rendered_configuration(render_110, k8s_bi
 
 def test_kube_proxy_validation_catches_what_parses_but_is_invalid(render_110, k8s_bin, tmp_path):
     """Control: 1.10 parses --metrics-bind-address=127.0.0.1, then rejects it (wants IP:port)."""
-    (flags, *_) = rendered_command_lines(render_110, "kube-proxy").values()
+    flags = next(iter(rendered_command_lines(render_110, "kube-proxy").values()))
     bad = [*flags, "--metrics-bind-address=127.0.0.1"]
     assert flag_check(k8s_bin / "kube-proxy", bad)[0] == 0
     rc, out = proxy_config_check(k8s_bin / "kube-proxy", bad, tmp_path / "bad.yaml")

@@ -137,7 +137,7 @@ def test_1_35_component_configs_match_the_version_table(render_135, prod_groups)
 
 def test_1_10_renders_no_component_config_files(render_110):
     table = render_110.table
-    for path, (api_key, _, _) in CONFIG_FILES.items():
+    for path, (api_key, _kind, _version) in CONFIG_FILES.items():
         assert table["api"][api_key] == "", f"k8s-1.10.yml sets api.{api_key}"
         found = sorted(render_110.root.glob(f"hosts/*/{path}"))
         assert not found, f"1.10 takes flags only, yet rendered {found}"
