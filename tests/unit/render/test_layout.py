@@ -20,6 +20,12 @@ CONTROL_PLANE = [
     "etc/kubernetes/scheduler.conf",
 ]
 ETCD = [f"{SYSTEMD_DIR}/etcd.service"]
+ROUTER = [
+    "etc/kubebin/router.rules",
+    "usr/local/sbin/kubebin-router",
+    f"{SYSTEMD_DIR}/kubebin-router.service",
+]
+OFFICE_DNS = ["etc/dnsmasq.d/kubebin.conf"]
 
 
 @pytest.mark.parametrize("minor", ["1.10", "1.35"])
@@ -31,7 +37,7 @@ def test_render_succeeds_without_contacting_a_host(renders, minor):
     # The table asked for is the one rendered: units name the release in their header.
     version = {"1.10": "1.10.13", "1.35": "1.35.0"}[minor]
     for (host, unit), path in render.units().items():
-        if unit.startswith("kube"):
+        if unit.startswith("kube-") or unit == "kubelet.service":
             assert f"{unit[: -len('.service')]} {version} on {host}" in path.read_text(), path
 
 
@@ -45,11 +51,13 @@ def test_every_host_gets_the_files_of_its_groups(renders, prod_groups, minor):
         ("kube_node", NODE),
         ("kube_control_plane", CONTROL_PLANE),
         ("etcd", ETCD),
+        ("router", ROUTER),
+        ("office_dns", OFFICE_DNS),
     ]:
         assert prod_groups[group], f"inventories/prod has no {group} hosts"
         for host in prod_groups[group]:
             expected.setdefault(host, []).extend(files)
-    # Hosts outside etcd and k8s_cluster (the NFS server, the office DNS) get nothing.
+    # Hosts in none of those groups (the NFS server, so far) get nothing.
     assert render.hosts() == sorted(expected)
     missing = [
         f"{host}:/{path}"

@@ -83,6 +83,8 @@ def test_rendered_units_verify(renders, minor, systemd_analyze, tmp_path):
             if not base.exists():
                 base.write_text(f"[Service]\nExecStart={stub(bin_dir, base.stem)}\n")
         names = sorted(str(p) for p in units.glob("*.service"))
+        if not names:  # a host with configuration files only (the office's dnsmasq)
+            continue
         rc, out = verify(systemd_analyze, units, names)
         if rc != 0 or out:
             failures.append(f"{host} (exit {rc}):\n{out}")
