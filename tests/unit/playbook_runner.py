@@ -33,3 +33,18 @@ def assert_stopped_on_controller(rc, out, *needles):
     assert "UNREACHABLE" not in out, out
     for needle in needles:
         assert needle in out, f"{needle!r} not in output:\n{out}"
+
+
+def ghost_cluster_vars(**overrides):
+    """Cluster settings for throwaway inventories whose hosts are docker containers that do
+    not exist (a contact would show as UNREACHABLE); keyword arguments override them."""
+    return {
+        "ansible_connection": "community.docker.docker",
+        "cluster_kube_version": "1.10.13",
+        "cluster_pod_cidr": "172.20.0.0/16",
+        "cluster_pod_subnet_len": 24,
+        "cluster_service_cidr": "172.21.0.0/16",
+        "cluster_domain": "cluster.local",
+        "cluster_node_cidr": "10.199.0.0/24",
+        **overrides,
+    }

@@ -10,23 +10,14 @@ import copy
 import pytest
 import yaml
 
-from ..playbook_runner import ROOT, run_playbook
+from ..playbook_runner import ROOT, ghost_cluster_vars, run_playbook
 from ..playbook_runner import assert_stopped_on_controller as stopped_on_controller
 
 PLAYBOOK = ROOT / "playbooks" / "preflight.yml"
 
 GOOD = {
     "all": {
-        "vars": {
-            "ansible_connection": "community.docker.docker",
-            "cluster_kube_version": "1.10.13",
-            "cluster_pod_cidr": "172.20.0.0/16",
-            "cluster_pod_subnet_len": 24,
-            "cluster_service_cidr": "172.21.0.0/16",
-            "cluster_domain": "cluster.local",
-            "cluster_node_cidr": "10.199.0.0/24",
-            "cluster_office_cidrs": ["10.199.0.0/16"],
-        },
+        "vars": ghost_cluster_vars(cluster_office_cidrs=["10.199.0.0/16"]),
         "children": {
             "etcd": {"hosts": {"kb-ghost-m1": None}},
             "kube_control_plane": {"hosts": {"kb-ghost-m1": None}},

@@ -11,23 +11,14 @@ import shlex
 
 import yaml
 
-from ..playbook_runner import ROOT, run_playbook
+from ..playbook_runner import ROOT, ghost_cluster_vars, run_playbook
 from ..playbook_runner import assert_stopped_on_controller as stopped_on_controller
 
 PLAYBOOK = ROOT / "playbooks" / "router.yml"
 
 GOOD = {
     "all": {
-        "vars": {
-            "ansible_connection": "community.docker.docker",
-            "cluster_kube_version": "1.10.13",
-            "cluster_pod_cidr": "172.20.0.0/16",
-            "cluster_pod_subnet_len": 24,
-            "cluster_service_cidr": "172.21.0.0/16",
-            "cluster_domain": "cluster.local",
-            "cluster_node_cidr": "10.199.0.0/24",
-            "cluster_office_cidrs": ["10.198.0.0/24"],
-        },
+        "vars": ghost_cluster_vars(cluster_office_cidrs=["10.198.0.0/24"]),
         "children": {
             "kube_node": {
                 "hosts": {
