@@ -40,6 +40,22 @@ options:
         description: Octal permissions.
         type: str
         default: "0644"
+  dirs:
+    description:
+      - Directories to create (with missing parents) or whose mode to correct before the files
+        are written. Parents a file needs are created anyway, with the default mode.
+    type: list
+    elements: dict
+    default: []
+    suboptions:
+      path:
+        description: The directory's path relative to O(root); a leading C(/) is allowed and ignored.
+        type: str
+        required: true
+      mode:
+        description: Octal permissions.
+        type: str
+        default: "0755"
 author:
   - kubebin.cluster maintainers (@kubebin)
 """
@@ -63,6 +79,11 @@ written:
   type: list
   elements: str
   sample: [hosts/node1/etc/kubernetes/kubelet.conf]
+changed_dirs:
+  description: The O(dirs) (relative to O(root)) created or whose mode was corrected (or would be).
+  returned: always
+  type: list
+  elements: str
 """
 
 import os
@@ -77,6 +98,13 @@ def target(module, root, rel):
     if path != root and not path.startswith(root.rstrip("/") + "/"):
         module.fail_json(msg="files: path %r leaves root %s" % (rel, root))
     return path
+
+
+def octal(module, item):
+    try:
+        return int(item["mode"], 8)
+    except ValueError:
+        module.fail_json(msg="mode %r of %s is not octal" % (item["mode"], item["path"]))
 
 
 def read_text(path):
@@ -111,17 +139,35 @@ def main():
                     mode=dict(type="str", default="0644"),
                 ),
             ),
+            dirs=dict(
+                type="list",
+                elements="dict",
+                default=[],
+                options=dict(
+                    path=dict(type="str", required=True),
+                    mode=dict(type="str", default="0755"),
+                ),
+            ),
         ),
         supports_check_mode=True,
     )
     root = os.path.normpath(module.params["root"])
+    changed_dirs = []
+    for item in module.params["dirs"]:
+        mode = octal(module, item)
+        path = target(module, root, item["path"])
+        if os.path.isdir(path) and stat.S_IMODE(os.stat(path).st_mode) == mode:
+            continue
+        if os.path.lexists(path) and not os.path.isdir(path):
+            module.fail_json(msg="dirs: %s exists and is not a directory" % path)
+        changed_dirs.append(os.path.relpath(path, root))
+        if not module.check_mode:
+            os.makedirs(path, exist_ok=True)
+            os.chmod(path, mode)
     written = []
     diffs = []
     for item in module.params["files"]:
-        try:
-            mode = int(item["mode"], 8)
-        except ValueError:
-            module.fail_json(msg="files: mode %r of %s is not octal" % (item["mode"], item["path"]))
+        mode = octal(module, item)
         path = target(module, root, item["path"])
         data = item["content"].encode("utf-8")
         if not differs(path, data, mode):
@@ -144,7 +190,7 @@ def main():
             handle.write(data)
         os.chmod(tmp, mode)
         os.replace(tmp, path)
-    result = dict(changed=bool(written), written=written)
+    result = dict(changed=bool(written or changed_dirs), written=written, changed_dirs=changed_dirs)
     if module._diff:
         result["diff"] = diffs
     module.exit_json(**result)

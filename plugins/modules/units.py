@@ -1,0 +1,167 @@
+#!/usr/bin/python
+# Copyright: kubebin.cluster contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: units
+short_description: Keep a component's systemd units enabled and running, restarting the changed ones, in one step
+version_added: "0.1.0"
+description:
+  - For each of O(names) - enables it, starts it when it is not active, and restarts it when it
+    is listed in O(restart) and already active (a unit started by this run needs no restart).
+  - One module run for all the units of a component, where M(ansible.builtin.service_facts)
+    plus a loop of M(ansible.builtin.systemd_service) costs a run per unit and more.
+  - A unit that fails to start fails the task with the end of its journal.
+  - Supports check mode (reports what it would do; units not installed yet count as to be started).
+options:
+  names:
+    description: The units (C(.service) may be left out).
+    type: list
+    elements: str
+    required: true
+  restart:
+    description: Units to restart when they are already active (their files or binaries changed).
+    type: list
+    elements: str
+    default: []
+  daemon_reload:
+    description: Run C(systemctl daemon-reload) first (a unit file changed).
+    type: bool
+    default: false
+  enabled:
+    description: Enable the units (start at boot).
+    type: bool
+    default: true
+author:
+  - kubebin.cluster maintainers (@kubebin)
+"""
+
+EXAMPLES = r"""
+- name: Start and enable the control plane, restarting what changed
+  kubebin.cluster.units:
+    names: [kube-apiserver, kube-controller-manager, kube-scheduler]
+    restart: [kube-apiserver]
+    daemon_reload: true
+"""
+
+RETURN = r"""
+started:
+  description: Units started (or that would be).
+  returned: always
+  type: list
+  elements: str
+restarted:
+  description: Units restarted (or that would be).
+  returned: always
+  type: list
+  elements: str
+enabled:
+  description: Units enabled (or that would be).
+  returned: always
+  type: list
+  elements: str
+states:
+  description: Each unit's C(ActiveState) before this run.
+  returned: always
+  type: dict
+  sample: {kube-apiserver.service: active}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+ENABLED = ("enabled", "enabled-runtime", "static", "alias", "indirect", "generated", "linked")
+
+
+def unit_name(name):
+    return name if "." in name else name + ".service"
+
+
+def show(module, systemctl, units):
+    """ActiveState, UnitFileState and LoadState of each unit, in one systemctl call."""
+    rc, out, err = module.run_command(
+        [systemctl, "show", "--property=Id,ActiveState,UnitFileState,LoadState", "--"] + units
+    )
+    if rc != 0:
+        module.fail_json(msg="systemctl show failed: %s" % (err or out).strip())
+    blocks = [b for b in out.strip().split("\n\n") if b.strip()]
+    if len(blocks) != len(units):
+        module.fail_json(msg="systemctl show returned %d entries for %d units" % (len(blocks), len(units)))
+    result = {}
+    for unit, block in zip(units, blocks):
+        props = dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
+        result[unit] = props
+    return result
+
+
+def run(module, argv, unit, journalctl):
+    rc, out, err = module.run_command(argv)
+    if rc != 0:
+        journal = ""
+        if journalctl:
+            _, journal, _ = module.run_command([journalctl, "-u", unit, "-n", "20", "--no-pager"])
+        module.fail_json(
+            msg="%s failed: %s" % (" ".join(argv[1:]), (err or out).strip()),
+            unit=unit,
+            journal=journal.splitlines(),
+        )
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            names=dict(type="list", elements="str", required=True),
+            restart=dict(type="list", elements="str", default=[]),
+            daemon_reload=dict(type="bool", default=False),
+            enabled=dict(type="bool", default=True),
+        ),
+        supports_check_mode=True,
+    )
+    systemctl = module.get_bin_path("systemctl", required=True)
+    journalctl = module.get_bin_path("journalctl")
+    units = [unit_name(n) for n in module.params["names"]]
+    restart = set(unit_name(n) for n in module.params["restart"])
+    unknown = sorted(restart - set(units))
+    if unknown:
+        module.fail_json(msg="restart names %s, which is not in names" % ", ".join(unknown))
+
+    if module.params["daemon_reload"] and not module.check_mode:
+        run(module, [systemctl, "daemon-reload"], "", None)
+    states = show(module, systemctl, units)
+
+    started, restarted, enabled = [], [], []
+    for unit in units:
+        props = states[unit]
+        if props.get("LoadState") == "not-found":
+            if module.check_mode:
+                started.append(unit)
+                enabled.extend([unit] if module.params["enabled"] else [])
+                continue
+            module.fail_json(msg="%s is not installed (no unit file)" % unit, unit=unit)
+        if module.params["enabled"] and props.get("UnitFileState") not in ENABLED:
+            enabled.append(unit)
+            if not module.check_mode:
+                run(module, [systemctl, "enable", unit], unit, journalctl)
+        active = props.get("ActiveState") in ("active", "reloading")
+        if active and unit in restart:
+            restarted.append(unit)
+            if not module.check_mode:
+                run(module, [systemctl, "restart", unit], unit, journalctl)
+        elif not active:
+            started.append(unit)
+            if not module.check_mode:
+                run(module, [systemctl, "start", unit], unit, journalctl)
+
+    module.exit_json(
+        changed=bool(started or restarted or enabled),
+        started=started,
+        restarted=restarted,
+        enabled=enabled,
+        states=dict((u, states[u].get("ActiveState", "")) for u in units),
+    )
+
+
+if __name__ == "__main__":
+    main()
