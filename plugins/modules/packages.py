@@ -1,0 +1,132 @@
+#!/usr/bin/python
+# Copyright: kubebin.cluster contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: packages
+short_description: Make sure OS packages are installed, asking the package database first
+version_added: "0.1.0"
+description:
+  - Asks the package database (C(dpkg-query) on Debian, C(rpm) on RedHat) which of O(names)
+    are installed - one quick command - and runs the package manager only for the missing
+    ones (C(apt-get install) after C(apt-get update) when the lists are older than
+    O(cache_valid_time); C(dnf) or C(yum install) on RedHat).
+  - A converged host costs one short module run; M(ansible.builtin.apt) loads the whole
+    package cache every time, even with nothing to do.
+  - A name the database does not know (a version pin such as C(docker.io=20.10*), a virtual
+    package) counts as missing, so the package manager decides.
+  - Supports check mode (reports the missing packages, installs nothing).
+options:
+  names:
+    description: The packages.
+    type: list
+    elements: str
+    required: true
+  cache_valid_time:
+    description: Seconds the apt lists stay fresh enough to install from (Debian).
+    type: int
+    default: 3600
+  install_recommends:
+    description: Install recommended packages as well (Debian).
+    type: bool
+    default: false
+author:
+  - kubebin.cluster maintainers (@kubebin)
+"""
+
+EXAMPLES = r"""
+- name: Install the node packages
+  kubebin.cluster.packages:
+    names: [conntrack, ipset, ipvsadm, socat]
+"""
+
+RETURN = r"""
+missing:
+  description: The packages that were not installed (and were installed by this run, or would be).
+  returned: always
+  type: list
+  elements: str
+manager:
+  description: The package manager used (apt-get, dnf or yum).
+  returned: always
+  type: str
+"""
+
+import os
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+APT_LISTS = "/var/lib/apt/lists"
+APT_STAMP = "/var/lib/apt/periodic/update-success-stamp"
+
+
+def installed_debian(module, names):
+    query = module.get_bin_path("dpkg-query", required=True)
+    _, out, _ = module.run_command([query, "-W", "-f=${db:Status-Abbrev} ${binary:Package}\n"] + names)
+    found = set()
+    for line in out.splitlines():
+        fields = line.split()
+        if len(fields) >= 2 and fields[0] == "ii":
+            found.add(fields[-1].split(":")[0])
+    return found
+
+
+def installed_redhat(module, names):
+    rpm = module.get_bin_path("rpm", required=True)
+    _, out, _ = module.run_command([rpm, "-q", "--qf", "ii %{NAME}\n"] + names)
+    return set(line.split()[1] for line in out.splitlines() if line.startswith("ii "))
+
+
+def lists_age():
+    stamps = [APT_STAMP, APT_LISTS]
+    ages = [time.time() - os.stat(path).st_mtime for path in stamps if os.path.exists(path)]
+    return min(ages) if ages else float("inf")
+
+
+def run(module, argv, env=None):
+    rc, out, err = module.run_command(argv, environ_update=env or {})
+    if rc != 0:
+        module.fail_json(msg="%s failed (rc %d): %s" % (" ".join(argv), rc, (err or out).strip()[-2000:]))
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            names=dict(type="list", elements="str", required=True),
+            cache_valid_time=dict(type="int", default=3600),
+            install_recommends=dict(type="bool", default=False),
+        ),
+        supports_check_mode=True,
+    )
+    names = module.params["names"]
+    apt_get = module.get_bin_path("apt-get")
+    if apt_get:
+        manager = "apt-get"
+        have = installed_debian(module, names)
+    else:
+        manager = module.get_bin_path("dnf") or module.get_bin_path("yum")
+        if not manager:
+            module.fail_json(msg="no apt-get, dnf or yum on this host")
+        have = installed_redhat(module, names)
+        manager = os.path.basename(manager)
+    missing = [n for n in names if n not in have]
+    if missing and not module.check_mode:
+        if apt_get:
+            env = dict(DEBIAN_FRONTEND="noninteractive")
+            if lists_age() > module.params["cache_valid_time"]:
+                run(module, [apt_get, "update", "-q"], env)
+            argv = [apt_get, "install", "-y", "-q", "-o", "Dpkg::Options::=--force-confold",
+                    "-o", "Dpkg::Options::=--force-confdef", "-o", "DPkg::Lock::Timeout=120"]
+            argv.append("--install-recommends" if module.params["install_recommends"] else "--no-install-recommends")
+            run(module, argv + missing, env)
+        else:
+            run(module, [module.get_bin_path(manager), "install", "-y"] + missing)
+    module.exit_json(changed=bool(missing), missing=missing, manager=manager)
+
+
+if __name__ == "__main__":
+    main()
