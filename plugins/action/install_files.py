@@ -28,7 +28,9 @@ class ActionModule(ActionBase):
         args = dict(self._task.args)
         files = args.get("files")
         if not isinstance(files, list) or not all(isinstance(f, dict) for f in files):
-            raise AnsibleActionFail("files must be a list of dicts (src, dest, mode, link, artifact)")
+            raise AnsibleActionFail(
+                "files must be a list of dicts (src, dest, mode, link, artifact)"
+            )
         files = [dict(f) for f in files]
         for item in files:
             if not item.get("src") or not item.get("dest"):

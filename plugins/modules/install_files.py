@@ -158,12 +158,11 @@ def fix_link(module, link, dest, force):
     if os.path.islink(link):
         if os.readlink(link) == dest:
             return False
-    elif os.path.lexists(link):
-        if os.path.isdir(link) or not force:
-            module.fail_json(
-                msg="files: %s exists and is not a link; remove it or set link_force"
-                " (artifacts_link_force) to replace it with a link to %s" % (link, dest)
-            )
+    elif os.path.lexists(link) and (os.path.isdir(link) or not force):
+        module.fail_json(
+            msg="files: %s exists and is not a link; remove it or set link_force"
+            " (artifacts_link_force) to replace it with a link to %s" % (link, dest)
+        )
     if not module.check_mode:
         tmp = "%s.kubebin-tmp" % link
         if os.path.lexists(tmp):
@@ -171,6 +170,32 @@ def fix_link(module, link, dest, force):
         os.symlink(dest, tmp)
         os.replace(tmp, link)
     return True
+
+
+def install_one(module, item, params):
+    """Put one file (and its link) in place: the paths changed, and whether it is missing."""
+    dest = item["dest"]
+    try:
+        mode = int(item["mode"], 8)
+    except ValueError:
+        module.fail_json(msg="files: mode %r of %s is not octal" % (item["mode"], dest))
+    changed = []
+    if needs_copy(module, item, params["verify"]):
+        changed.append(dest)
+        if not item["staged"]:
+            # Reported for the action plugin to copy; the link waits for the file (except in
+            # check mode, where the link's change is reported as well).
+            linked = item.get("link") and module.check_mode
+            if linked and fix_link(module, item["link"], dest, params["link_force"]):
+                changed.append(item["link"])
+            return changed, True
+        if not module.check_mode:
+            module.atomic_move(item["src"], dest)
+    if os.path.exists(dest) and fix_attributes(module, dest, mode) and dest not in changed:
+        changed.append(dest)
+    if item.get("link") and fix_link(module, item["link"], dest, params["link_force"]):
+        changed.append(item["link"])
+    return changed, False
 
 
 def main():
@@ -204,36 +229,13 @@ def main():
             created.append(path)
 
     changed_files, changed_artifacts, missing = [], [], []
-
-    def record(path, item):
-        changed_files.append(path)
-        if item.get("artifact") and item["artifact"] not in changed_artifacts:
-            changed_artifacts.append(item["artifact"])
-
     for item in params["files"]:
-        dest = item["dest"]
-        try:
-            mode = int(item["mode"], 8)
-        except ValueError:
-            module.fail_json(msg="files: mode %r of %s is not octal" % (item["mode"], dest))
-        present = True
-        if needs_copy(module, item, params["verify"]):
-            if not item["staged"]:
-                missing.append(dest)
-                record(dest, item)
-                present = False
-            else:
-                record(dest, item)
-                if not module.check_mode:
-                    module.atomic_move(item["src"], dest)
-        if present and os.path.exists(dest):
-            if fix_attributes(module, dest, mode) and dest not in changed_files:
-                record(dest, item)
-        if item.get("link"):
-            if not present and not module.check_mode:
-                continue  # the link is set when the file arrives
-            if fix_link(module, item["link"], dest, params["link_force"]):
-                record(item["link"], item)
+        paths, absent = install_one(module, item, params)
+        if absent:
+            missing.append(item["dest"])
+        changed_files.extend(p for p in paths if p not in changed_files)
+        if paths and item.get("artifact") and item["artifact"] not in changed_artifacts:
+            changed_artifacts.append(item["artifact"])
 
     module.exit_json(
         changed=bool(changed_files or created),

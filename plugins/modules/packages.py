@@ -66,7 +66,9 @@ APT_STAMP = "/var/lib/apt/periodic/update-success-stamp"
 
 def installed_debian(module, names):
     query = module.get_bin_path("dpkg-query", required=True)
-    _, out, _ = module.run_command([query, "-W", "-f=${db:Status-Abbrev} ${binary:Package}\n"] + names)
+    _, out, _ = module.run_command(
+        [query, "-W", "-f=${db:Status-Abbrev} ${binary:Package}\n", *names]
+    )
     found = set()
     for line in out.splitlines():
         fields = line.split()
@@ -77,7 +79,7 @@ def installed_debian(module, names):
 
 def installed_redhat(module, names):
     rpm = module.get_bin_path("rpm", required=True)
-    _, out, _ = module.run_command([rpm, "-q", "--qf", "ii %{NAME}\n"] + names)
+    _, out, _ = module.run_command([rpm, "-q", "--qf", "ii %{NAME}\n", *names])
     return set(line.split()[1] for line in out.splitlines() if line.startswith("ii "))
 
 
@@ -90,7 +92,9 @@ def lists_age():
 def run(module, argv, env=None):
     rc, out, err = module.run_command(argv, environ_update=env or {})
     if rc != 0:
-        module.fail_json(msg="%s failed (rc %d): %s" % (" ".join(argv), rc, (err or out).strip()[-2000:]))
+        module.fail_json(
+            msg="%s failed (rc %d): %s" % (" ".join(argv), rc, (err or out).strip()[-2000:])
+        )
 
 
 def main():
@@ -119,12 +123,26 @@ def main():
             env = dict(DEBIAN_FRONTEND="noninteractive")
             if lists_age() > module.params["cache_valid_time"]:
                 run(module, [apt_get, "update", "-q"], env)
-            argv = [apt_get, "install", "-y", "-q", "-o", "Dpkg::Options::=--force-confold",
-                    "-o", "Dpkg::Options::=--force-confdef", "-o", "DPkg::Lock::Timeout=120"]
-            argv.append("--install-recommends" if module.params["install_recommends"] else "--no-install-recommends")
+            argv = [
+                apt_get,
+                "install",
+                "-y",
+                "-q",
+                "-o",
+                "Dpkg::Options::=--force-confold",
+                "-o",
+                "Dpkg::Options::=--force-confdef",
+                "-o",
+                "DPkg::Lock::Timeout=120",
+            ]
+            argv.append(
+                "--install-recommends"
+                if module.params["install_recommends"]
+                else "--no-install-recommends"
+            )
             run(module, argv + missing, env)
         else:
-            run(module, [module.get_bin_path(manager), "install", "-y"] + missing)
+            run(module, [module.get_bin_path(manager), "install", "-y", *missing])
     module.exit_json(changed=bool(missing), missing=missing, manager=manager)
 
 

@@ -87,8 +87,9 @@ def main():
         for line in lines:
             if SWAP_LINE.match(line):
                 commented.append(line.rstrip("\n"))
-                line = "# %s  %s\n" % (line.rstrip("\n"), module.params["marker"])
-            after_lines.append(line)
+                after_lines.append("# %s  %s\n" % (line.rstrip("\n"), module.params["marker"]))
+            else:
+                after_lines.append(line)
         if commented:
             after = "".join(after_lines)
             diff = dict(before_header=fstab, after_header=fstab, before=before, after=after)

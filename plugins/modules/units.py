@@ -7,7 +7,7 @@ from __future__ import annotations
 DOCUMENTATION = r"""
 ---
 module: units
-short_description: Keep a component's systemd units enabled and running, restarting the changed ones, in one step
+short_description: Keep systemd units enabled and running, restarting the changed ones
 version_added: "0.1.0"
 description:
   - For each of O(names) - enables it, starts it when it is not active, and restarts it when it
@@ -82,13 +82,15 @@ def unit_name(name):
 def show(module, systemctl, units):
     """ActiveState, UnitFileState and LoadState of each unit, in one systemctl call."""
     rc, out, err = module.run_command(
-        [systemctl, "show", "--property=Id,ActiveState,UnitFileState,LoadState", "--"] + units
+        [systemctl, "show", "--property=Id,ActiveState,UnitFileState,LoadState", "--", *units]
     )
     if rc != 0:
         module.fail_json(msg="systemctl show failed: %s" % (err or out).strip())
     blocks = [b for b in out.strip().split("\n\n") if b.strip()]
     if len(blocks) != len(units):
-        module.fail_json(msg="systemctl show returned %d entries for %d units" % (len(blocks), len(units)))
+        module.fail_json(
+            msg="systemctl show returned %d entries for %d units" % (len(blocks), len(units))
+        )
     result = {}
     for unit, block in zip(units, blocks):
         props = dict(line.split("=", 1) for line in block.splitlines() if "=" in line)

@@ -49,7 +49,7 @@ options:
     default: []
     suboptions:
       path:
-        description: The directory's path relative to O(root); a leading C(/) is allowed and ignored.
+        description: The directory's path relative to O(root) (a leading C(/) is ignored).
         type: str
         required: true
       mode:
