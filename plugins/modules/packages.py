@@ -66,9 +66,7 @@ APT_STAMP = "/var/lib/apt/periodic/update-success-stamp"
 
 def installed_debian(module, names):
     query = module.get_bin_path("dpkg-query", required=True)
-    _, out, _ = module.run_command(
-        [query, "-W", "-f=${db:Status-Abbrev} ${binary:Package}\n", *names]
-    )
+    out = module.run_command([query, "-W", "-f=${db:Status-Abbrev} ${binary:Package}\n", *names])[1]
     found = set()
     for line in out.splitlines():
         fields = line.split()
@@ -79,7 +77,7 @@ def installed_debian(module, names):
 
 def installed_redhat(module, names):
     rpm = module.get_bin_path("rpm", required=True)
-    _, out, _ = module.run_command([rpm, "-q", "--qf", "ii %{NAME}\n", *names])
+    out = module.run_command([rpm, "-q", "--qf", "ii %{NAME}\n", *names])[1]
     return set(line.split()[1] for line in out.splitlines() if line.startswith("ii "))
 
 

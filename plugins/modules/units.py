@@ -103,7 +103,7 @@ def run(module, argv, unit, journalctl):
     if rc != 0:
         journal = ""
         if journalctl:
-            _, journal, _ = module.run_command([journalctl, "-u", unit, "-n", "20", "--no-pager"])
+            journal = module.run_command([journalctl, "-u", unit, "-n", "20", "--no-pager"])[1]
         module.fail_json(
             msg="%s failed: %s" % (" ".join(argv[1:]), (err or out).strip()),
             unit=unit,

@@ -53,7 +53,7 @@ def test_missing_file_is_reported_then_installed_from_the_staged_copy(tmp_path):
 
 
 def test_a_wrong_mode_and_a_moved_link_are_corrected(tmp_path):
-    _, bin_dir, dest, link, item = layout(tmp_path)
+    bin_dir, dest, link, item = layout(tmp_path)[1:]
     bin_dir.mkdir(parents=True)
     dest.write_bytes(b"etcd 3.3.27")
     dest.chmod(0o700)
@@ -67,7 +67,7 @@ def test_a_wrong_mode_and_a_moved_link_are_corrected(tmp_path):
 
 
 def test_check_mode_changes_nothing(tmp_path):
-    _, bin_dir, dest, link, item = layout(tmp_path)
+    bin_dir, dest, link, item = layout(tmp_path)[1:]
     result = run({"dirs": [str(bin_dir)], "files": [item]}, tmp_path, check=True)
     assert result["changed"] is True
     assert result["missing"] == [str(dest)]
@@ -76,7 +76,7 @@ def test_check_mode_changes_nothing(tmp_path):
 
 
 def test_a_regular_file_where_the_link_goes_needs_link_force(tmp_path):
-    _, bin_dir, dest, link, item = layout(tmp_path)
+    bin_dir, dest, link, item = layout(tmp_path)[1:]
     bin_dir.mkdir(parents=True)
     dest.write_bytes(b"etcd 3.3.27")
     link.write_bytes(b"a binary someone copied by hand")
@@ -90,7 +90,8 @@ def test_a_regular_file_where_the_link_goes_needs_link_force(tmp_path):
 
 
 def test_verify_replaces_a_file_whose_checksum_differs(tmp_path):
-    staged, bin_dir, dest, _, item = layout(tmp_path)
+    staged, bin_dir, dest, link, item = layout(tmp_path)
+    assert not link.exists()
     bin_dir.mkdir(parents=True)
     dest.write_bytes(b"tampered")
     dest.chmod(0o755)
