@@ -40,6 +40,12 @@ options:
         description: Octal permissions.
         type: str
         default: "0644"
+      validate:
+        description:
+          - A command that must accept the new content before it replaces the file, C(%s) standing
+            for the path of the new content (as M(ansible.builtin.template)'s C(validate)). Runs
+            only when the file changes; not in check mode.
+        type: str
   dirs:
     description:
       - Directories to create (with missing parents) or whose mode to correct before the files
@@ -87,6 +93,7 @@ changed_dirs:
 """
 
 import os
+import shlex
 import stat
 
 from ansible.module_utils.basic import AnsibleModule
@@ -105,6 +112,20 @@ def octal(module, item):
         return int(item["mode"], 8)
     except ValueError:
         module.fail_json(msg="mode %r of %s is not octal" % (item["mode"], item["path"]))
+
+
+def validate(module, command, tmp, path):
+    """Run COMMAND with %s replaced by TMP; on refusal remove TMP and fail naming PATH."""
+    if "%s" not in command:
+        module.fail_json(msg="files: validate of %s must contain %%s (the content's path)" % path)
+    argv = [word.replace("%s", tmp) for word in shlex.split(command)]
+    rc, out, err = module.run_command(argv)
+    if rc != 0:
+        os.unlink(tmp)
+        module.fail_json(
+            msg="%s was not written: %s refused it (rc %d): %s"
+            % (path, argv[0], rc, (err or out).strip())
+        )
 
 
 def read_text(path):
@@ -137,6 +158,7 @@ def main():
                     path=dict(type="str", required=True),
                     content=dict(type="str", required=True),
                     mode=dict(type="str", default="0644"),
+                    validate=dict(type="str"),
                 ),
             ),
             dirs=dict(
@@ -189,6 +211,8 @@ def main():
         with open(tmp, "wb") as handle:
             handle.write(data)
         os.chmod(tmp, mode)
+        if item.get("validate"):
+            validate(module, item["validate"], tmp, path)
         os.replace(tmp, path)
     result = dict(changed=bool(written or changed_dirs), written=written, changed_dirs=changed_dirs)
     if module._diff:

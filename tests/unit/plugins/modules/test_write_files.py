@@ -58,3 +58,21 @@ def test_paths_that_leave_the_root_are_refused(tmp_path):
     bad_dir = run({"root": str(root), "dirs": [{"path": "../up"}], "files": []}, tmp_path)
     assert bad_dir["failed"] and "leaves root" in bad_dir["msg"]
     assert not (tmp_path / "escape").exists() and not (tmp_path / "up").exists()
+
+
+def test_validate_must_accept_the_new_content(tmp_path):
+    root = tmp_path / "root"
+    root.mkdir()
+    (root / "app.conf").write_text("good\n")
+
+    def args(content):
+        file = {"path": "app.conf", "content": content, "validate": "grep -qx good %s"}
+        return {"root": str(root), "files": [file]}
+
+    assert run(args("good\n"), tmp_path)["changed"] is False  # unchanged: not even validated
+    bad = args("bad\n")
+    refused = run(bad, tmp_path)
+    assert refused["failed"]
+    assert "app.conf was not written: grep refused it" in refused["msg"]
+    assert (root / "app.conf").read_text() == "good\n"
+    assert [p.name for p in root.iterdir()] == ["app.conf"]  # no temporary file left
