@@ -164,6 +164,7 @@ def fix_link(module, link, dest, force):
             " (artifacts_link_force) to replace it with a link to %s" % (link, dest)
         )
     if not module.check_mode:
+        make_dirs(module, os.path.dirname(link), [])
         tmp = "%s.kubebin-tmp" % link
         if os.path.lexists(tmp):
             os.unlink(tmp)

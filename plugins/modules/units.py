@@ -35,6 +35,14 @@ options:
     description: Enable the units (start at boot).
     type: bool
     default: true
+  requires:
+    description:
+      - Files that must exist before a unit is started or restarted (e.g. an C(EnvironmentFile)
+        another service writes); a missing one fails the task naming it, and nothing is started.
+        Not checked for units that keep running, nor in check mode.
+    type: list
+    elements: path
+    default: []
 author:
   - kubebin.cluster maintainers (@kubebin)
 """
@@ -69,6 +77,8 @@ states:
   type: dict
   sample: {kube-apiserver.service: active}
 """
+
+import os
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -118,6 +128,7 @@ def main():
             restart=dict(type="list", elements="str", default=[]),
             daemon_reload=dict(type="bool", default=False),
             enabled=dict(type="bool", default=True),
+            requires=dict(type="list", elements="path", default=[]),
         ),
         supports_check_mode=True,
     )
@@ -132,6 +143,19 @@ def main():
     if module.params["daemon_reload"] and not module.check_mode:
         run(module, [systemctl, "daemon-reload"], "", None)
     states = show(module, systemctl, units)
+
+    to_start = [
+        u
+        for u in units
+        if states[u].get("LoadState") != "not-found"
+        and (states[u].get("ActiveState") not in ("active", "reloading") or u in restart)
+    ]
+    missing = [path for path in module.params["requires"] if not os.path.exists(path)]
+    if to_start and missing and not module.check_mode:
+        module.fail_json(
+            msg="%s cannot be started: %s missing" % (", ".join(to_start), ", ".join(missing)),
+            missing=missing,
+        )
 
     started, restarted, enabled = [], [], []
     for unit in units:
