@@ -33,5 +33,5 @@ first=$(cat "$STATE/site-run1.seconds"); second=$(cat "$STATE/site-run2.seconds"
 changed=$(changed_total 2)
 echo
 echo "first run:  ${first}s, changed=$(changed_total 1)"
-echo "second run: ${second}s, changed=${changed} (must be 0)"
+echo "second run: ${second}s, changed=${changed} (must be 0); $(( 100 * second / (first > 0 ? first : 1) ))% of the first"
 [ "$changed" -eq 0 ] || { echo "the second run changed something: not idempotent" >&2; exit 1; }
