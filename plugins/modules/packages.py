@@ -55,6 +55,7 @@ manager:
   type: str
 """
 
+import glob
 import os
 import time
 
@@ -81,10 +82,14 @@ def installed_redhat(module, names):
     return set(line.split()[1] for line in out.splitlines() if line.startswith("ii "))
 
 
-def lists_age():
-    stamps = [APT_STAMP, APT_LISTS]
-    ages = [time.time() - os.stat(path).st_mtime for path in stamps if os.path.exists(path)]
-    return min(ages) if ages else float("inf")
+def lists_stale(valid_time, lists=APT_LISTS, stamp=APT_STAMP):
+    """Whether apt must update first: no package lists at all (a fresh image whose lists were
+    removed has a recent directory but nothing in it), or lists older than VALID_TIME."""
+    if not glob.glob(os.path.join(lists, "*_Packages*")):
+        return True
+    marks = [path for path in (stamp, lists) if os.path.exists(path)]
+    age = min(time.time() - os.stat(path).st_mtime for path in marks)
+    return age > valid_time
 
 
 def run(module, argv, env=None):
@@ -92,6 +97,28 @@ def run(module, argv, env=None):
     if rc != 0:
         module.fail_json(
             msg="%s failed (rc %d): %s" % (" ".join(argv), rc, (err or out).strip()[-2000:])
+        )
+
+
+def apt_install(module, apt_get, missing):
+    """apt-get install MISSING, updating the lists first when stale - or when a package is not
+    found in lists that were thought fresh (then once more after an update)."""
+    env = dict(DEBIAN_FRONTEND="noninteractive")
+    updated = lists_stale(module.params["cache_valid_time"])
+    if updated:
+        run(module, [apt_get, "update", "-q"], env)
+    argv = [apt_get, "install", "-y", "-q", "-o", "DPkg::Lock::Timeout=120"]
+    argv += ["-o", "Dpkg::Options::=--force-confold", "-o", "Dpkg::Options::=--force-confdef"]
+    recommends = module.params["install_recommends"]
+    argv.append("--install-recommends" if recommends else "--no-install-recommends")
+    rc, out, err = module.run_command(argv + missing, environ_update=env)
+    if rc != 0 and not updated and "Unable to locate package" in err + out:
+        run(module, [apt_get, "update", "-q"], env)
+        rc, out, err = module.run_command(argv + missing, environ_update=env)
+    if rc != 0:
+        module.fail_json(
+            msg="%s failed (rc %d): %s"
+            % (" ".join(argv + missing), rc, (err or out).strip()[-2000:])
         )
 
 
@@ -118,27 +145,7 @@ def main():
     missing = [n for n in names if n not in have]
     if missing and not module.check_mode:
         if apt_get:
-            env = dict(DEBIAN_FRONTEND="noninteractive")
-            if lists_age() > module.params["cache_valid_time"]:
-                run(module, [apt_get, "update", "-q"], env)
-            argv = [
-                apt_get,
-                "install",
-                "-y",
-                "-q",
-                "-o",
-                "Dpkg::Options::=--force-confold",
-                "-o",
-                "Dpkg::Options::=--force-confdef",
-                "-o",
-                "DPkg::Lock::Timeout=120",
-            ]
-            argv.append(
-                "--install-recommends"
-                if module.params["install_recommends"]
-                else "--no-install-recommends"
-            )
-            run(module, argv + missing, env)
+            apt_install(module, apt_get, missing)
         else:
             run(module, [module.get_bin_path(manager), "install", "-y", *missing])
     module.exit_json(changed=bool(missing), missing=missing, manager=manager)
