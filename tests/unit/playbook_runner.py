@@ -1,9 +1,12 @@
 """Run one of the collection's playbooks for real, from the checkout, as `make` would."""
 
+import copy
 import os
 import shutil
 import subprocess
 from pathlib import Path
+
+import yaml
 
 ROOT = Path(__file__).resolve().parents[2]
 ANSIBLE_PLAYBOOK = shutil.which(
@@ -33,6 +36,23 @@ def assert_stopped_on_controller(rc, out, *needles):
     assert "UNREACHABLE" not in out, out
     for needle in needles:
         assert needle in out, f"{needle!r} not in output:\n{out}"
+
+
+def assert_stopped_before_any_host(rc, out, *needles):
+    """As assert_stopped_on_controller, and no fact gathering began (the checks ran first);
+    the needles are matched with the output's line wraps undone."""
+    assert_stopped_on_controller(rc, " ".join(out.split()), *needles)
+    assert "Gathering Facts" not in out, out
+
+
+def write_inventory(tmp_path, base, mutate=None):
+    """A copy of the inventory dict BASE, changed by MUTATE(inv), as tmp_path/hosts.yml."""
+    inv = copy.deepcopy(base)
+    if mutate:
+        mutate(inv)
+    path = tmp_path / "hosts.yml"
+    path.write_text(yaml.safe_dump(inv))
+    return path
 
 
 def ghost_cluster_vars(**overrides):

@@ -4,12 +4,13 @@ and preflight), naming the variable and the fix, before any host is touched.
 Inventories use docker containers that do not exist (a contact would show as UNREACHABLE).
 """
 
-import copy
-
-import yaml
-
-from ..playbook_runner import ROOT, ghost_cluster_vars, run_playbook
-from ..playbook_runner import assert_stopped_on_controller as stopped_on_controller
+from ..playbook_runner import (
+    ROOT,
+    ghost_cluster_vars,
+    run_playbook,
+    write_inventory,
+)
+from ..playbook_runner import assert_stopped_before_any_host as assert_stopped_on_controller
 
 PLAYBOOK = ROOT / "playbooks" / "office_dns.yml"
 
@@ -33,17 +34,7 @@ GOOD = {
 
 
 def inventory(tmp_path, mutate=None):
-    inv = copy.deepcopy(GOOD)
-    if mutate:
-        mutate(inv)
-    path = tmp_path / "hosts.yml"
-    path.write_text(yaml.safe_dump(inv))
-    return path
-
-
-def assert_stopped_on_controller(rc, out, *needles):
-    stopped_on_controller(rc, " ".join(out.split()), *needles)
-    assert "Gathering Facts" not in out, out
+    return write_inventory(tmp_path, GOOD, mutate)
 
 
 def off_cluster_dns_host(inv):

@@ -6,13 +6,15 @@ Inventories use docker containers that do not exist (a contact would show as UNR
 the prod run replaces ssh with a tripwire that logs and fails.
 """
 
-import copy
 import shlex
 
-import yaml
-
-from ..playbook_runner import ROOT, ghost_cluster_vars, run_playbook
-from ..playbook_runner import assert_stopped_on_controller as stopped_on_controller
+from ..playbook_runner import (
+    ROOT,
+    ghost_cluster_vars,
+    run_playbook,
+    write_inventory,
+)
+from ..playbook_runner import assert_stopped_before_any_host as assert_stopped_on_controller
 
 PLAYBOOK = ROOT / "playbooks" / "router.yml"
 
@@ -34,17 +36,7 @@ GOOD = {
 
 
 def inventory(tmp_path, mutate=None):
-    inv = copy.deepcopy(GOOD)
-    if mutate:
-        mutate(inv)
-    path = tmp_path / "hosts.yml"
-    path.write_text(yaml.safe_dump(inv))
-    return path
-
-
-def assert_stopped_on_controller(rc, out, *needles):
-    stopped_on_controller(rc, out, *needles)
-    assert "Gathering Facts" not in out, out
+    return write_inventory(tmp_path, GOOD, mutate)
 
 
 def test_sound_router_settings_pass_the_controller_checks(tmp_path):
