@@ -1,0 +1,29 @@
+# Copyright: kubebin.cluster contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The cluster model filter: thin Ansible wrapper over plugin_utils.cluster_model."""
+
+from __future__ import annotations
+
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.kubebin.cluster.plugins.plugin_utils import cidr, cluster_model as core
+
+
+def cluster_model(settings, groups, node_ips, etcd_keys=None, remove_nodes=None):
+    """Everything derived from the inventory and etcd: see plugin_utils/cluster_model.py."""
+    if cidr.NETADDR_IMPORT_ERROR is not None:
+        raise AnsibleFilterError(
+            "kubebin.cluster.cluster_model needs the Python library netaddr on the controller"
+            " (pip install netaddr): %s" % cidr.NETADDR_IMPORT_ERROR
+        )
+    try:
+        return core.cluster_model(settings, groups, node_ips, etcd_keys, remove_nodes)
+    except (core.ModelError, cidr.CidrError) as exc:
+        raise AnsibleFilterError("kubebin.cluster.cluster_model: %s" % exc) from exc
+
+
+class FilterModule:
+    """The cluster model."""
+
+    def filters(self):
+        return {"cluster_model": cluster_model}

@@ -1,0 +1,590 @@
+# Copyright: kubebin.cluster contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The cluster model: every value derived from the inventory, computed once, validated as built.
+
+``cluster_model(settings, groups, node_ips, etcd_keys, removing)`` takes
+
+* ``settings``: the cluster-wide inventory settings, by their inventory names (``cluster_*``),
+* ``groups``: the inventory's groups (``{group: [host, ...]}``, Ansible's ``groups``),
+* ``node_ips``: each host's address on ``cluster_node_cidr`` (``kubebin_node_ip``),
+* ``etcd_keys``: what etcd holds under flannel's prefix and the collection's kept-subnet
+  prefix (``[{key, value, ttl}]``, as ``kubebin.cluster.etcd_v2`` reads them), or ``None``
+  before etcd is there,
+* ``removing``: hosts being taken out of the cluster (``playbooks/ops/remove_node.yml``),
+
+and returns everything derived from them as plain data (see ``cluster_model``'s docstring).
+No Ansible import: the filter ``kubebin.cluster.cluster_model`` is a thin wrapper. Errors are
+:class:`ModelError` and name the inventory variable and the fix.
+
+A node keeps its pod subnet for life. In order of precedence a node's subnet is: the one
+pinned in ``cluster_pinned_subnets``; the one etcd holds for its address (a flannel lease or a
+permanent reservation); the one kept for its name when it was removed (a rebuilt node gets its
+subnet back); else the lowest subnet nothing in etcd or the inventory holds, new nodes taken in
+name order. So the answer never depends on the inventory's order, and adding a node never
+moves another.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from ansible_collections.kubebin.cluster.plugins.plugin_utils import cidr
+
+__all__ = ["SETTINGS", "ModelError", "cluster_model", "flannel_config"]
+
+
+class ModelError(ValueError):
+    """An inventory setting (or what etcd holds) does not describe a cluster that can work."""
+
+
+# Settings the model reads, with their defaults (None: required).
+SETTINGS = {
+    "cluster_pod_cidr": None,
+    "cluster_service_cidr": None,
+    "cluster_node_cidr": None,
+    "cluster_domain": "cluster.local",
+    "cluster_pod_subnet_len": 24,
+    "cluster_office_cidrs": [],
+    "cluster_dns_service_index": 10,
+    "cluster_etcd_client_port": 2379,
+    "cluster_pinned_subnets": {},
+    "cluster_flannel_backend": "host-gw",
+    "cluster_flannel_etcd_prefix": "/coreos.com/network",
+    "cluster_kept_subnets_prefix": "/kubebin/kept-subnets",
+}
+
+# Labels cidr.cluster_check uses in its messages -> the inventory names.
+_CHECK_LABELS = (
+    (re.compile(r"(?<![\w.])pod_cidr\b"), "cluster_pod_cidr"),
+    (re.compile(r"(?<![\w.])service_cidr\b"), "cluster_service_cidr"),
+    (re.compile(r"(?<![\w.])node_cidrs\[0\]"), "cluster_node_cidr"),
+    (re.compile(r"(?<![\w.])office_cidrs\b"), "cluster_office_cidrs"),
+    (re.compile(r"(?<![\w.])subnet_len\b"), "cluster_pod_subnet_len"),
+    (re.compile(r"(?<![\w.])node_count\b"), "the number of k8s_cluster hosts"),
+)
+_SUBNET_KEY_RE = re.compile(r"(\d+\.\d+\.\d+\.\d+)-(\d+)\Z")
+
+
+def _fail(msg, *args):
+    raise ModelError(msg % args if args else msg)
+
+
+def _show(value):
+    return cidr._show(value)
+
+
+def _settings(raw):
+    if not isinstance(raw, dict):
+        _fail("settings: %s is not a dictionary of cluster_* settings", _show(raw))
+    out = {}
+    for key, default in SETTINGS.items():
+        value = raw.get(key)
+        if value is None or value == "":
+            if default is None:
+                _fail(
+                    "%s is not set. Set it once in the inventory's group_vars/all (see"
+                    " inventories/prod/group_vars/all/cluster.yml for a worked example)",
+                    key,
+                )
+            value = default
+        out[key] = value
+    for key in ("cluster_pod_subnet_len", "cluster_dns_service_index", "cluster_etcd_client_port"):
+        value = out[key]
+        if isinstance(value, str) and value.strip().isdigit():
+            value = int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            _fail("%s: %s is not an integer", key, _show(out[key]))
+        out[key] = value
+    if not 1 <= out["cluster_etcd_client_port"] <= 65535:
+        _fail("cluster_etcd_client_port: %d is not a TCP port (1-65535)", out["cluster_etcd_client_port"])
+    if isinstance(out["cluster_office_cidrs"], str):
+        out["cluster_office_cidrs"] = [out["cluster_office_cidrs"]]
+    if not isinstance(out["cluster_pinned_subnets"], dict):
+        _fail(
+            "cluster_pinned_subnets: %s is not a dictionary of node name -> subnet",
+            _show(out["cluster_pinned_subnets"]),
+        )
+    for key in ("cluster_flannel_etcd_prefix", "cluster_kept_subnets_prefix"):
+        value = out[key]
+        if not isinstance(value, str) or not value.startswith("/") or re.search(r"\s", value):
+            _fail("%s: %s is not an etcd key prefix (a path starting with /, no blanks)", key, _show(value))
+        out[key] = value.rstrip("/")
+    return out
+
+
+def _check_networks(s, node_count):
+    try:
+        problems = cidr.cluster_check(
+            {
+                "pod_cidr": s["cluster_pod_cidr"],
+                "service_cidr": s["cluster_service_cidr"],
+                "node_cidrs": [s["cluster_node_cidr"]],
+                "office_cidrs": list(s["cluster_office_cidrs"]),
+                "subnet_len": s["cluster_pod_subnet_len"],
+                "node_count": node_count,
+            }
+        )
+    except cidr.CidrError as exc:
+        problems = [str(exc).replace("settings.", "")]
+    if problems:
+        for pattern, name in _CHECK_LABELS:
+            problems = [pattern.sub(name, p) for p in problems]
+        _fail("inventory network settings: %s", " | ".join(problems))
+
+
+def _service_ips(s):
+    service = s["cluster_service_cidr"]
+    index = s["cluster_dns_service_index"]
+    kubernetes = cidr.service_ip(service, 1)
+    try:
+        dns = cidr.service_ip(service, index)
+    except cidr.CidrError as exc:
+        _fail(
+            "cluster_dns_service_index: %d does not fit cluster_service_cidr %s (%s); use a"
+            " small index such as 10 (172.21.0.10 in a 172.21.0.0/16)",
+            index,
+            service,
+            str(exc).split(": ", 1)[-1],
+        )
+    if dns == kubernetes:
+        _fail(
+            "cluster_dns_service_index: 1 gives kube-dns %s, the kubernetes service's own IP"
+            " (always the first address); use another index such as 10",
+            dns,
+        )
+    return kubernetes, dns
+
+
+def _groups(groups, removing):
+    if not isinstance(groups, dict):
+        _fail("groups: %s is not the inventory's groups", _show(groups))
+    if removing is None:
+        removing = []
+    if isinstance(removing, str):
+        removing = [h for h in removing.split(",") if h.strip()]
+    removing = [str(h).strip() for h in removing]
+    k8s = list(groups.get("k8s_cluster") or [])
+    unknown = [h for h in removing if h not in k8s]
+    if unknown:
+        _fail(
+            "remove_nodes: %s not in k8s_cluster; name the cluster nodes to take out",
+            ", ".join(unknown),
+        )
+    gone = set(removing)
+
+    def members(name):
+        return [h for h in (groups.get(name) or []) if h not in gone]
+
+    return members, removing
+
+
+def _addresses(hosts, node_ips, s):
+    """Every host's address, checked: set, an IPv4 address, unique."""
+    if not isinstance(node_ips, dict):
+        _fail("node_ips: %s is not a dictionary of host -> kubebin_node_ip", _show(node_ips))
+    missing = [h for h in hosts if not node_ips.get(h)]
+    if missing:
+        _fail(
+            "kubebin_node_ip is not set for %s: give each cluster host its address on"
+            " cluster_node_cidr %s (inventories/prod sets kubebin_node_ip: \"{{ ansible_host }}\""
+            " in group_vars/all)",
+            ", ".join(sorted(missing)),
+            s["cluster_node_cidr"],
+        )
+    ips = {}
+    owner = {}
+    for host in hosts:
+        value = node_ips[host]
+        try:
+            ip = cidr._parse_ip(value, "kubebin_node_ip of %s" % host)
+        except cidr.CidrError as exc:
+            raise ModelError(str(exc)) from None
+        if ip in owner and owner[ip] != host:
+            _fail(
+                "kubebin_node_ip of %s: %s is also the address of %s; every host needs its own"
+                " (flanneld finds a node's subnet by its address)",
+                host,
+                value,
+                owner[ip],
+            )
+        owner[ip] = host
+        ips[host] = (ip, cidr._to_str(ip))
+    return ips
+
+
+def _on_segment(hosts, ips, s, why):
+    first, prefixlen = cidr._net(s["cluster_node_cidr"], "cluster_node_cidr")
+    low, high = first, cidr._last(first, prefixlen)
+    if prefixlen <= 30:
+        low, high = low + 1, high - 1
+    off = [h for h in hosts if not low <= ips[h][0] <= high]
+    if off:
+        _fail(
+            "kubebin_node_ip of %s (%s) is not a host address of cluster_node_cidr %s: %s; fix"
+            " the address or cluster_node_cidr",
+            ", ".join(off),
+            ", ".join(ips[h][1] for h in off),
+            s["cluster_node_cidr"],
+            why,
+        )
+
+
+def _parse_etcd(keys, s, layout):
+    """Split etcd's keys into flannel's subnet keys and the kept subnets, by slot index."""
+    leases = {}  # slot -> {subnet, ip, ttl, key}
+    kept = {}  # slot -> {subnet, node, ip, key}
+    config = None
+    if keys is None:
+        return config, leases, kept
+    if not isinstance(keys, list):
+        _fail("etcd_keys: %s is not the list kubebin.cluster.etcd_v2 reads", _show(keys))
+    flannel = s["cluster_flannel_etcd_prefix"]
+    subnets_prefix = flannel + "/subnets/"
+    kept_prefix = s["cluster_kept_subnets_prefix"] + "/"
+    (pod_first, _), subnet_len, _ = layout
+    shift = 32 - subnet_len
+    for entry in keys:
+        key = entry.get("key", "") if isinstance(entry, dict) else ""
+        value = entry.get("value") if isinstance(entry, dict) else None
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                value = None
+        if key == flannel + "/config":
+            config = value
+            continue
+        if key.startswith(subnets_prefix):
+            where, table = key[len(subnets_prefix) :], leases
+        elif key.startswith(kept_prefix):
+            where, table = key[len(kept_prefix) :], kept
+        else:
+            continue
+        match = _SUBNET_KEY_RE.match(where)
+        if not match or not isinstance(value, dict):
+            continue  # not a subnet key of ours or flannel's: not our business
+        try:
+            first = cidr._to_int(match.group(1))
+        except Exception:  # noqa: BLE001 - netaddr's format error: not a subnet key
+            continue
+        if int(match.group(2)) != subnet_len or (first - pod_first) >> shift < 1:
+            continue  # another layout's key: flanneld ignores it too
+        slot = (first - pod_first) >> shift
+        if slot >> (subnet_len - layout[0][1]):
+            continue  # outside the pod network
+        table[slot] = {
+            "subnet": "%s/%d" % (cidr._to_str(first), subnet_len),
+            "ip": str(value.get("PublicIP", "")),
+            "node": str(value.get("node", "")),
+            "ttl": entry.get("ttl"),
+            "key": key,
+        }
+    return config, leases, kept
+
+
+def _pinned(s, layout, nodes):
+    """Validate cluster_pinned_subnets (every entry, listed nodes or not).
+
+    Returns ({node: slot} for the nodes listed, every pinned slot): a subnet pinned for a name
+    not in the inventory yet is held for it, never handed to another node.
+    """
+    pod, subnet_len, _ = layout
+    pins = {}
+    owner = {}
+    for name in sorted(s["cluster_pinned_subnets"], key=str):
+        value = s["cluster_pinned_subnets"][name]
+        arg = "cluster_pinned_subnets[%s]" % name
+        try:
+            first, prefixlen = cidr._net(value, arg)
+        except cidr.CidrError as exc:
+            raise ModelError(str(exc)) from None
+        if prefixlen != subnet_len:
+            _fail("%s: %s is a /%d but cluster_pod_subnet_len is %d; pin a /%d", arg, value, prefixlen, subnet_len, subnet_len)
+        if not pod[0] <= first <= cidr._last(*pod):
+            _fail("%s: %s is outside cluster_pod_cidr %s; pin a subnet of the pod network", arg, value, cidr._cidr(*pod))
+        slot = (first - pod[0]) >> (32 - subnet_len)
+        if slot == 0:
+            _fail(
+                "%s: %s is the first subnet of cluster_pod_cidr %s, which flanneld never leases;"
+                " pin another",
+                arg,
+                value,
+                cidr._cidr(*pod),
+            )
+        if slot in owner:
+            _fail("%s: %s is also pinned for %s; each subnet belongs to one node", arg, value, owner[slot])
+        owner[slot] = name
+        if name in nodes:
+            pins[name] = slot
+    return pins, set(owner)
+
+
+def _assign(nodes, ips, pinned, leases, kept, layout):
+    """{name: (slot, source)} for every node; the rules are in the module docstring."""
+    pod, subnet_len, slots = layout
+    pins, pinned_slots = pinned
+    by_ip = {}
+    for slot in sorted(leases):
+        by_ip.setdefault(leases[slot]["ip"], slot)
+    kept_by_name = {}
+    for slot in sorted(kept):
+        if slot not in leases:
+            kept_by_name.setdefault(kept[slot]["node"], slot)
+    alloc = {}
+    holder = {}  # slot -> what holds it
+    for slot, lease in leases.items():
+        holder[slot] = "the etcd key %s (PublicIP %s)" % (lease["key"], lease["ip"] or "?")
+    for slot, entry in kept.items():
+        holder.setdefault(slot, "the subnet kept for removed node %s (%s)" % (entry["node"], entry["key"]))
+    for name in sorted(nodes):
+        ip = ips[name][1]
+        held = by_ip.get(ip)
+        if name in pins:
+            slot = pins[name]
+            if held is not None and held != slot:
+                _fail(
+                    "cluster_pinned_subnets[%s]: %s, but etcd holds %s for its address %s (%s):"
+                    " the node would change subnet under running pods; pin %s, or drop the pin",
+                    name,
+                    _subnet(pod, subnet_len, slot),
+                    leases[held]["subnet"],
+                    ip,
+                    leases[held]["key"],
+                    leases[held]["subnet"],
+                )
+            if held is None and slot in leases:
+                _fail(
+                    "cluster_pinned_subnets[%s]: %s is held in etcd by another address (%s);"
+                    " pin a free subnet, or remove that key once its machine is gone",
+                    name,
+                    _subnet(pod, subnet_len, slot),
+                    holder[slot],
+                )
+            alloc[name] = (slot, "pinned")
+        elif held is not None:
+            alloc[name] = (held, "etcd")
+        elif name in kept_by_name:
+            alloc[name] = (kept_by_name[name], "kept")
+    taken = set(leases) | set(kept) | {slot for slot, _ in alloc.values()} | pinned_slots
+    new = [name for name in sorted(nodes) if name not in alloc]
+    free = slots - len(taken)
+    if len(new) > free:
+        _fail(
+            "cluster_pod_cidr %s is exhausted: %d subnets of /%d (flanneld never leases the"
+            " first), %d held in etcd or pinned, %d new nodes need one; use a larger"
+            " cluster_pod_cidr or a longer cluster_pod_subnet_len, or release kept subnets",
+            cidr._cidr(*pod),
+            slots,
+            subnet_len,
+            len(taken),
+            len(new),
+        )
+    slot = 1
+    for name in new:
+        while slot in taken:
+            slot += 1
+        alloc[name] = (slot, "new")
+        taken.add(slot)
+    return alloc
+
+
+def _subnet(pod, subnet_len, slot):
+    return "%s/%d" % (cidr._to_str(pod[0] + (slot << (32 - subnet_len))), subnet_len)
+
+
+def flannel_config(settings):
+    """The flannel network config (``<prefix>/config``) the model's settings describe."""
+    s = _settings(settings)
+    return {
+        "Network": s["cluster_pod_cidr"],
+        "SubnetLen": s["cluster_pod_subnet_len"],
+        "Backend": {"Type": s["cluster_flannel_backend"]},
+    }
+
+
+def _san(value):
+    value = str(value).strip()
+    if re.match(r"(DNS|IP|email|URI):", value):
+        return value
+    if re.match(r"[0-9]+(\.[0-9]+){3}\Z", value) or ":" in value:
+        return "IP:" + value
+    return "DNS:" + value
+
+
+def _unique(values):
+    return list(dict.fromkeys(values))
+
+
+def cluster_model(settings, groups, node_ips, etcd_keys=None, removing=None):
+    """Everything derived from the inventory (and what etcd holds), validated.
+
+    Returns a dict:
+
+    ``settings``            the settings as used (defaults filled in, integers as integers)
+    ``flannel_config``      ``{Network, SubnetLen, Backend: {Type}}`` for ``<prefix>/config``
+    ``kubernetes_service_ip``, ``dns_service_ip``
+    ``etcd_endpoints``      ``["https://ip:port", ...]`` in the etcd group's order
+    ``nodes``               ``{name: {ip, subnet, source, lease_key, groups}}`` for k8s_cluster
+                            (``source``: pinned | etcd | kept | new)
+    ``host_gw_routes``      ``[{dest, via, node}]`` sorted by subnet: each node's subnet via its
+                            address. A node's own host-gw routes are this list without its entry
+    ``routers``             ``{name: {ip, in_cluster, routes}}``: a router outside k8s_cluster
+                            routes every node's subnet (host-gw) and the service network
+                            (via ``service_via``); one inside needs none (flanneld, kube-proxy)
+    ``service_via``         the first kube_node host's address (kube-proxy answers there)
+    ``office_gateway``      the first router's address ('' without a router)
+    ``office_routes``       ``[{dest, via}]``: the pod and service networks via the router
+    ``reservations``        ``{lease_key: {PublicIP, BackendType}}`` flannel_network writes
+    ``kept``                ``{key: {node, ip, subnet}}`` kept for removed nodes (not nodes now)
+    ``kept_reclaimed``      kept keys of nodes that are back (flannel_network deletes them)
+    ``stale``               ``[{subnet, ip, key}]``: flannel keys of addresses that are no node's
+    ``removing``            ``{name: {ip, subnet, lease_key, kept_key}}`` for remove_nodes
+    ``certificate_sans``    ``{etcd: {host: [...]}, apiserver: [...], kubelet: {host: [...]}}``
+    ``etcd_config``         the network config etcd holds (None before flannel_network wrote it)
+    """
+    s = _settings(settings)
+    members, removing = _groups(groups, removing)
+    k8s = members("k8s_cluster")
+    etcd_hosts = members("etcd")
+    control_plane = members("kube_control_plane")
+    routers = members("router")
+    kube_nodes = members("kube_node")
+    if not etcd_hosts:
+        _fail("Inventory group 'etcd' is missing or empty: list the etcd members (1, 3 or 5)")
+    if not k8s:
+        _fail(
+            "Inventory group 'k8s_cluster' is missing or empty: it holds every host that runs"
+            " flanneld (children kube_control_plane and kube_node in inventories/prod/hosts.yml)"
+        )
+    _check_networks(s, len(k8s))
+    kubernetes_ip, dns_ip = _service_ips(s)
+
+    everyone = _unique(k8s + etcd_hosts + control_plane + routers + list(removing))
+    ips = _addresses(everyone, node_ips, s)
+    _on_segment(
+        k8s + list(removing),
+        ips,
+        s,
+        "flannel host-gw routes each node's pod subnet straight to its address, on one L2 segment",
+    )
+    _on_segment(
+        [r for r in routers if r not in k8s],
+        ips,
+        s,
+        "a router outside k8s_cluster reaches each node's pod subnet the host-gw way",
+    )
+
+    try:
+        layout = cidr._flannel_layout(s["cluster_pod_cidr"], s["cluster_pod_subnet_len"])
+    except cidr.CidrError as exc:
+        raise ModelError(str(exc)) from None
+    pod, subnet_len, _ = layout
+    config, leases, kept = _parse_etcd(etcd_keys, s, layout)
+    pins = _pinned(s, layout, set(k8s) | set(removing))
+    alloc = _assign(k8s + list(removing), ips, pins, leases, kept, layout)
+
+    flannel = s["cluster_flannel_etcd_prefix"]
+    kept_prefix = s["cluster_kept_subnets_prefix"]
+
+    def lease_key(slot):
+        return "%s/subnets/%s" % (flannel, _subnet(pod, subnet_len, slot).replace("/", "-"))
+
+    def kept_key(slot):
+        return "%s/%s" % (kept_prefix, _subnet(pod, subnet_len, slot).replace("/", "-"))
+
+    group_names = sorted(g for g in groups if g not in ("all", "ungrouped"))
+    nodes = {}
+    for name in sorted(k8s):
+        slot, source = alloc[name]
+        nodes[name] = {
+            "ip": ips[name][1],
+            "subnet": _subnet(pod, subnet_len, slot),
+            "source": source,
+            "lease_key": lease_key(slot),
+            "groups": [g for g in group_names if name in (groups.get(g) or [])],
+        }
+    routes = sorted(
+        ({"dest": n["subnet"], "via": n["ip"], "node": name} for name, n in nodes.items()),
+        key=lambda r: alloc[r["node"]][0],
+    )
+    service_via = ips[kube_nodes[0]][1] if kube_nodes else ips[k8s[0]][1]
+    router_info = {}
+    for name in routers:
+        inside = name in k8s
+        own = [] if inside else [{"dest": r["dest"], "via": r["via"]} for r in routes]
+        if not inside:
+            own.append({"dest": s["cluster_service_cidr"], "via": service_via})
+        router_info[name] = {"ip": ips[name][1], "in_cluster": inside, "routes": own}
+    gateway = ips[routers[0]][1] if routers else ""
+    office_routes = (
+        [{"dest": s["cluster_pod_cidr"], "via": gateway}, {"dest": s["cluster_service_cidr"], "via": gateway}]
+        if gateway
+        else []
+    )
+    node_ip_set = {n["ip"] for n in nodes.values()} | {ips[h][1] for h in removing}
+    stale = [
+        {"subnet": lease["subnet"], "ip": lease["ip"], "key": lease["key"]}
+        for slot, lease in sorted(leases.items())
+        if lease["ip"] not in node_ip_set
+    ]
+    kept_now = {
+        entry["key"]: {"node": entry["node"], "ip": entry["ip"], "subnet": entry["subnet"]}
+        for slot, entry in sorted(kept.items())
+        if entry["node"] not in nodes
+    }
+    removing_info = {}
+    for name in removing:
+        slot, _ = alloc[name]
+        removing_info[name] = {
+            "ip": ips[name][1],
+            "subnet": _subnet(pod, subnet_len, slot),
+            "lease_key": lease_key(slot),
+            "kept_key": kept_key(slot),
+        }
+    apiserver_sans = []
+    for host in control_plane:
+        apiserver_sans += [_san(host), _san(ips[host][1])]
+    apiserver_sans += [
+        "IP:127.0.0.1",
+        "DNS:localhost",
+        "IP:" + kubernetes_ip,
+        "DNS:kubernetes",
+        "DNS:kubernetes.default",
+        "DNS:kubernetes.default.svc",
+        "DNS:kubernetes.default.svc." + str(s["cluster_domain"]),
+    ]
+    port = s["cluster_etcd_client_port"]
+    return {
+        "settings": s,
+        "flannel_config": {
+            "Network": s["cluster_pod_cidr"],
+            "SubnetLen": subnet_len,
+            "Backend": {"Type": s["cluster_flannel_backend"]},
+        },
+        "etcd_config": config,
+        "kubernetes_service_ip": kubernetes_ip,
+        "dns_service_ip": dns_ip,
+        "etcd_endpoints": ["https://%s:%d" % (ips[h][1], port) for h in etcd_hosts],
+        "nodes": nodes,
+        "host_gw_routes": routes,
+        "routers": router_info,
+        "service_via": service_via,
+        "office_gateway": gateway,
+        "office_routes": office_routes,
+        "reservations": {
+            n["lease_key"]: {"PublicIP": n["ip"], "BackendType": s["cluster_flannel_backend"]}
+            for n in nodes.values()
+        },
+        "kept": kept_now,
+        "kept_reclaimed": sorted(entry["key"] for entry in kept.values() if entry["node"] in nodes),
+        "stale": stale,
+        "removing": removing_info,
+        "certificate_sans": {
+            "etcd": {
+                h: _unique([_san(h), _san(ips[h][1]), "IP:127.0.0.1", "DNS:localhost"]) for h in etcd_hosts
+            },
+            "apiserver": _unique(apiserver_sans),
+            "kubelet": {h: _unique([_san(h), _san(nodes[h]["ip"])]) for h in sorted(nodes)},
+        },
+    }
