@@ -42,6 +42,7 @@ flannel_lease_key = _wrap(core.flannel_lease_key)
 host_gw_routes = _wrap(core.host_gw_routes)
 route_commands = _wrap(core.route_commands)
 dnsmasq_split = _wrap(core.dnsmasq_split)
+stale_routes = _wrap(core.stale_routes)
 
 
 class FilterModule:
@@ -56,4 +57,5 @@ class FilterModule:
             "host_gw_routes": host_gw_routes,
             "route_commands": route_commands,
             "dnsmasq_split": dnsmasq_split,
+            "stale_routes": stale_routes,
         }

@@ -41,15 +41,25 @@ options:
     type: path
     required: true
   prefix:
-    description: For O(action=read), the key (directory) to list recursively.
-    type: str
-    default: /coreos.com/network
+    description:
+      - For O(action=read), the key (directory) to list recursively, or a list of them (their
+        keys are returned together; a prefix that does not exist yields nothing).
+    type: list
+    elements: str
+    default: [/coreos.com/network]
   keys:
     description:
       - For O(action=write), key to C({value, ttl}). C(value) is a string, or a dict/list written as
         JSON; C(ttl) omitted or null makes the key permanent.
     type: dict
     default: {}
+  absent:
+    description:
+      - For O(action=write), keys to delete (after O(keys) are written); a key already absent
+        is no change.
+    type: list
+    elements: str
+    default: []
   timeout:
     description: Seconds to wait for etcd.
     type: int
@@ -83,7 +93,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 keys:
-  description: For read, every (non-directory) key under the prefix, sorted by key.
+  description: For read, every (non-directory) key under the prefixes, sorted by key.
   returned: action=read
   type: list
   elements: dict
@@ -101,7 +111,9 @@ keys:
       description: When it expires; null for a permanent key.
       type: str
 changes:
-  description: For write, the keys written (or, in check mode, that would be), with before/after.
+  description:
+    - For write, the keys written or deleted (or, in check mode, that would be), with
+      before/after (after null for a deleted key).
   returned: action=write
   type: list
   elements: dict
@@ -203,6 +215,9 @@ class Etcd:
             data["ttl"] = str(ttl)
         return self.request("PUT", key, data=data)
 
+    def delete(self, key):
+        return self.request("DELETE", key)
+
 
 def normalise(value):
     """(comparable form, text to store) of a value: JSON compares as JSON."""
@@ -223,15 +238,20 @@ def main():
             ca_file=dict(type="path", required=True),
             cert_file=dict(type="path", required=True),
             key_file=dict(type="path", required=True, no_log=False),
-            prefix=dict(type="str", default="/coreos.com/network"),
+            prefix=dict(type="list", elements="str", default=["/coreos.com/network"]),
             keys=dict(type="dict", default={}, no_log=False),
+            absent=dict(type="list", elements="str", default=[]),
             timeout=dict(type="int", default=10),
         ),
         supports_check_mode=True,
     )
     etcd = Etcd(module)
     if module.params["action"] == "read":
-        module.exit_json(changed=False, keys=etcd.walk(module.params["prefix"]))
+        found = {}
+        for prefix in module.params["prefix"]:
+            for item in etcd.walk(prefix):
+                found[item["key"]] = item
+        module.exit_json(changed=False, keys=[found[k] for k in sorted(found)])
 
     changes = []
     before_lines, after_lines = [], []
@@ -262,6 +282,19 @@ def main():
         after_lines.append("%s = %s%s" % (key, text, " (ttl %s)" % ttl if ttl else ""))
         if not module.check_mode:
             etcd.put(key, text, ttl)
+
+    for key in sorted(set(module.params["absent"])):
+        node = etcd.get(key)
+        if node is None:
+            continue
+        has_ttl = node.get("ttl")
+        changes.append(
+            {"key": key, "before": node.get("value"), "before_ttl": has_ttl, "after": None, "after_ttl": None}
+        )
+        before_lines.append("%s = %s%s" % (key, node.get("value"), " (ttl %s)" % has_ttl if has_ttl else ""))
+        after_lines.append("%s (absent)" % key)
+        if not module.check_mode:
+            etcd.delete(key)
 
     result = dict(changed=bool(changes), changes=changes)
     if module._diff:

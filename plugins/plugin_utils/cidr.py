@@ -43,6 +43,7 @@ __all__ = [
     "host_gw_routes",
     "route_commands",
     "service_ip",
+    "stale_routes",
 ]
 
 # Limits of the software (see the module docstring).
@@ -766,3 +767,36 @@ def cluster_check(settings):
     _check_service(settings, named[1][1], problems)
     _check_pod_capacity(settings, named[0][1], problems)
     return problems
+
+
+# --------------------------------------------------------------------------------------------
+# stale_routes
+# --------------------------------------------------------------------------------------------
+def stale_routes(live, wanted, owned):
+    """Routes to delete: live gateway routes inside an ``owned`` network that ``wanted`` lacks.
+
+    ``live`` is ``ip -4 route show`` output (a list of lines), ``wanted`` the routes kept
+    (``[{dest, via}]``), ``owned`` the networks whose routes belong to the caller (e.g. the pod
+    network on a router). Returns ``[{dest, via}]`` in the order shown; routes without ``via``
+    (the host's own links) and routes outside every owned network are never returned.
+    """
+    owned_nets = [_net(v, "owned[%d]" % i) for i, v in enumerate(_list_arg(owned, "owned"))]
+    keep = set()
+    for i, route in enumerate(_list_arg(wanted, "wanted")):
+        if not isinstance(route, dict) or "dest" not in route:
+            raise CidrError("wanted[%d]: %s is not a route {dest, via}" % (i, _show(route)))
+        keep.add(_net(route["dest"], "wanted[%d].dest" % i))
+    stale = []
+    for line in _list_arg(live, "live"):
+        words = str(line).split()
+        if len(words) < 3 or "via" not in words or words[0] in ("default", "unreachable", "blackhole"):
+            continue
+        dest = words[0] if "/" in words[0] else words[0] + "/32"
+        try:
+            net = _net(dest, "live route")
+        except CidrError:
+            continue
+        via = words[words.index("via") + 1]
+        if net not in keep and any(_overlap(net, o) and net[1] >= o[1] for o in owned_nets):
+            stale.append({"dest": _cidr(*net), "via": via})
+    return stale

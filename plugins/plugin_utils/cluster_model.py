@@ -11,6 +11,8 @@
   prefix (``[{key, value, ttl}]``, as ``kubebin.cluster.etcd_v2`` reads them), or ``None``
   before etcd is there,
 * ``removing``: hosts being taken out of the cluster (``playbooks/ops/remove_node.yml``),
+* ``fallback_ips``: each host's ``ansible_host``, the address of a host without
+  ``kubebin_node_ip``,
 
 and returns everything derived from them as plain data (see ``cluster_model``'s docstring).
 No Ansible import: the filter ``kubebin.cluster.cluster_model`` is a thin wrapper. Errors are
@@ -213,16 +215,18 @@ def _addresses(hosts, node_ips, s):
     return ips
 
 
-def _on_segment(hosts, ips, s, why):
+def _on_segment(hosts, ips, s, why, borrowed=()):
     first, prefixlen = cidr._net(s["cluster_node_cidr"], "cluster_node_cidr")
     low, high = first, cidr._last(first, prefixlen)
     if prefixlen <= 30:
         low, high = low + 1, high - 1
     off = [h for h in hosts if not low <= ips[h][0] <= high]
     if off:
+        name = "ansible_host (no kubebin_node_ip)" if off[0] in borrowed else "kubebin_node_ip"
         _fail(
-            "kubebin_node_ip of %s (%s) is not a host address of cluster_node_cidr %s: %s; fix"
-            " the address or cluster_node_cidr",
+            "%s of %s (%s) is not a host address of cluster_node_cidr %s: %s; set kubebin_node_ip"
+            " to its address there, or fix cluster_node_cidr",
+            name,
             ", ".join(off),
             ", ".join(ips[h][1] for h in off),
             s["cluster_node_cidr"],
@@ -416,7 +420,7 @@ def _unique(values):
     return list(dict.fromkeys(values))
 
 
-def cluster_model(settings, groups, node_ips, etcd_keys=None, removing=None):
+def cluster_model(settings, groups, node_ips, etcd_keys=None, removing=None, fallback_ips=None):
     """Everything derived from the inventory (and what etcd holds), validated.
 
     Returns a dict:
@@ -435,13 +439,17 @@ def cluster_model(settings, groups, node_ips, etcd_keys=None, removing=None):
     ``service_via``         the first kube_node host's address (kube-proxy answers there)
     ``office_gateway``      the first router's address ('' without a router)
     ``office_routes``       ``[{dest, via}]``: the pod and service networks via the router
-    ``reservations``        ``{lease_key: {PublicIP, BackendType}}`` flannel_network writes
+    ``reservations``        ``{lease_key: {value: {PublicIP, BackendType}}}`` flannel_network
+                            writes (kubebin.cluster.etcd_v2's ``keys``)
     ``kept``                ``{key: {node, ip, subnet}}`` kept for removed nodes (not nodes now)
     ``kept_reclaimed``      kept keys of nodes that are back (flannel_network deletes them)
     ``stale``               ``[{subnet, ip, key}]``: flannel keys of addresses that are no node's
     ``removing``            ``{name: {ip, subnet, lease_key, kept_key}}`` for remove_nodes
+    ``removing_kept``       ``{kept_key: {value: {node, PublicIP}}}``: what keeps their subnets
+    ``removing_leases``     their flannel subnet keys (deleted: flanneld drops their routes)
     ``certificate_sans``    ``{etcd: {host: [...]}, apiserver: [...], kubelet: {host: [...]}}``
     ``etcd_config``         the network config etcd holds (None before flannel_network wrote it)
+    ``from_etcd``           whether etcd's keys were read (False: worked out from the inventory)
     """
     s = _settings(settings)
     members, removing = _groups(groups, removing)
@@ -450,29 +458,34 @@ def cluster_model(settings, groups, node_ips, etcd_keys=None, removing=None):
     control_plane = members("kube_control_plane")
     routers = members("router")
     kube_nodes = members("kube_node")
-    if not etcd_hosts:
-        _fail("Inventory group 'etcd' is missing or empty: list the etcd members (1, 3 or 5)")
-    if not k8s:
-        _fail(
-            "Inventory group 'k8s_cluster' is missing or empty: it holds every host that runs"
-            " flanneld (children kube_control_plane and kube_node in inventories/prod/hosts.yml)"
-        )
     _check_networks(s, len(k8s))
     kubernetes_ip, dns_ip = _service_ips(s)
 
     everyone = _unique(k8s + etcd_hosts + control_plane + routers + list(removing))
+    borrowed = set()
+    if fallback_ips:
+        if not isinstance(fallback_ips, dict):
+            _fail("fallback_ips: %s is not a dictionary of host -> ansible_host", _show(fallback_ips))
+        node_ips = dict(node_ips) if isinstance(node_ips, dict) else node_ips
+        if isinstance(node_ips, dict):
+            for host in everyone:
+                if not node_ips.get(host) and fallback_ips.get(host):
+                    node_ips[host] = fallback_ips[host]
+                    borrowed.add(host)
     ips = _addresses(everyone, node_ips, s)
     _on_segment(
         k8s + list(removing),
         ips,
         s,
         "flannel host-gw routes each node's pod subnet straight to its address, on one L2 segment",
+        borrowed,
     )
     _on_segment(
         [r for r in routers if r not in k8s],
         ips,
         s,
         "a router outside k8s_cluster reaches each node's pod subnet the host-gw way",
+        borrowed,
     )
 
     try:
@@ -508,7 +521,7 @@ def cluster_model(settings, groups, node_ips, etcd_keys=None, removing=None):
         ({"dest": n["subnet"], "via": n["ip"], "node": name} for name, n in nodes.items()),
         key=lambda r: alloc[r["node"]][0],
     )
-    service_via = ips[kube_nodes[0]][1] if kube_nodes else ips[k8s[0]][1]
+    service_via = ips[(kube_nodes or k8s)[0]][1] if k8s else ""
     router_info = {}
     for name in routers:
         inside = name in k8s
@@ -563,6 +576,7 @@ def cluster_model(settings, groups, node_ips, etcd_keys=None, removing=None):
             "Backend": {"Type": s["cluster_flannel_backend"]},
         },
         "etcd_config": config,
+        "from_etcd": etcd_keys is not None,
         "kubernetes_service_ip": kubernetes_ip,
         "dns_service_ip": dns_ip,
         "etcd_endpoints": ["https://%s:%d" % (ips[h][1], port) for h in etcd_hosts],
@@ -573,13 +587,17 @@ def cluster_model(settings, groups, node_ips, etcd_keys=None, removing=None):
         "office_gateway": gateway,
         "office_routes": office_routes,
         "reservations": {
-            n["lease_key"]: {"PublicIP": n["ip"], "BackendType": s["cluster_flannel_backend"]}
+            n["lease_key"]: {"value": {"PublicIP": n["ip"], "BackendType": s["cluster_flannel_backend"]}}
             for n in nodes.values()
         },
         "kept": kept_now,
         "kept_reclaimed": sorted(entry["key"] for entry in kept.values() if entry["node"] in nodes),
         "stale": stale,
         "removing": removing_info,
+        "removing_kept": {
+            r["kept_key"]: {"value": {"node": name, "PublicIP": r["ip"]}} for name, r in removing_info.items()
+        },
+        "removing_leases": sorted(r["lease_key"] for r in removing_info.values()),
         "certificate_sans": {
             "etcd": {
                 h: _unique([_san(h), _san(ips[h][1]), "IP:127.0.0.1", "DNS:localhost"]) for h in etcd_hosts

@@ -126,13 +126,30 @@ def test_pod_network_too_small_for_the_nodes(tmp_path, subnet_len):
 
 def test_a_node_subnet_pinned_twice(tmp_path):
     def mutate(inv):
-        inv["all"]["vars"]["flannel_network_reserved"] = {
+        inv["all"]["vars"]["cluster_pinned_subnets"] = {
             "kb-ghost-n1": "172.20.5.0/24",
             "kb-ghost-n2": "172.20.5.0/24",
         }
 
     rc, out = run(inventory(tmp_path, mutate))
-    assert_stopped_on_controller(rc, out, "172.20.5.0/24", "kb-ghost-n1", "kb-ghost-n2")
+    assert_stopped_on_controller(rc, out, "cluster_pinned_subnets[kb-ghost-n2]: 172.20.5.0/24 is also pinned for kb-ghost-n1")
+
+
+def test_a_setting_under_its_old_name_is_named_with_the_new_one(tmp_path):
+    def mutate(inv):
+        inv["all"]["vars"]["kube_dns_service_index"] = 3
+
+    rc, out = run(inventory(tmp_path, mutate))
+    assert_stopped_on_controller(rc, out, "kube_dns_service_index -> cluster_dns_service_index")
+
+
+def test_kube_dns_index_outside_the_service_network(tmp_path):
+    def mutate(inv):
+        inv["all"]["vars"]["cluster_service_cidr"] = "172.21.0.0/24"
+        inv["all"]["vars"]["cluster_dns_service_index"] = 300
+
+    rc, out = run(inventory(tmp_path, mutate))
+    assert_stopped_on_controller(rc, out, "cluster_dns_service_index: 300 does not fit cluster_service_cidr 172.21.0.0/24")
 
 
 @pytest.mark.parametrize("version", ["1.12.3", "1.10", "banana", "v2.0.0"])

@@ -50,7 +50,7 @@ def test_office_network_overlapping_the_pod_network(tmp_path):
         inv["all"]["vars"]["cluster_office_cidrs"] = ["172.16.0.0/12"]
 
     rc, out = run_playbook(PLAYBOOK, inventory(tmp_path, mutate))
-    assert_stopped_on_controller(rc, out, "router_office_cidrs", "172.16.0.0/12")
+    assert_stopped_on_controller(rc, out, "cluster_office_cidrs[0]", "172.16.0.0/12")
 
 
 def test_office_network_overlapping_the_service_network(tmp_path):
@@ -58,7 +58,7 @@ def test_office_network_overlapping_the_service_network(tmp_path):
         inv["all"]["vars"]["cluster_office_cidrs"] = ["172.21.128.0/24"]
 
     rc, out = run_playbook(PLAYBOOK, inventory(tmp_path, mutate))
-    assert_stopped_on_controller(rc, out, "router_office_cidrs", "172.21.128.0/24")
+    assert_stopped_on_controller(rc, out, "cluster_office_cidrs[0]", "172.21.128.0/24")
 
 
 def test_router_office_cidrs_override_is_checked_too(tmp_path):

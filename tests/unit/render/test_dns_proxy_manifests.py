@@ -17,6 +17,9 @@ from ..playbook_runner import run_playbook
 from .conftest import INVENTORY, ROOT, no_contact_args, version_table
 
 PLAY = """\
+- name: The cluster model
+  ansible.builtin.import_playbook: {root}/playbooks/cluster_model.yml
+
 - name: Render the DNS proxy manifest only
   hosts: kube_control_plane[0]
   gather_facts: false
@@ -34,7 +37,7 @@ def dns_renders(tmp_path_factory, ssh_tripwire):
     script, log = ssh_tripwire
     base = tmp_path_factory.mktemp("dns-proxy")
     playbook = base / "render-dns-proxy.yml"
-    playbook.write_text(PLAY)
+    playbook.write_text(PLAY.format(root=ROOT))
     out = {}
     for minor, version in MINORS.items():
         root = base / minor

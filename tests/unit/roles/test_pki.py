@@ -23,7 +23,9 @@ GOOD = {
     "all": {
         "vars": {
             "ansible_connection": "community.docker.docker",
+            "cluster_pod_cidr": "172.20.0.0/16",
             "cluster_service_cidr": "172.21.0.0/16",
+            "cluster_node_cidr": "10.199.0.0/24",
             "cluster_domain": "cluster.local",
         },
         "children": {

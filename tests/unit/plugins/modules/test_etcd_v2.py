@@ -229,3 +229,27 @@ def test_unreadable_tls_files_are_a_clear_error(etcd):
 def test_reading_a_missing_prefix_is_empty(etcd):
     auth, work = etcd
     assert run_module({"action": "read", "prefix": "/nothing/here", **auth}, work)["keys"] == []
+
+
+def test_reading_several_prefixes_returns_their_keys_together(etcd):
+    auth, work = etcd
+    kept = "/kubebin/kept-subnets/172.20.7.0-24"
+    run_module({"action": "write", "keys": {kept: {"value": {"node": "n2"}}, LEASE: {"value": VALUE}}, **auth}, work)
+    both = run_module(
+        {"action": "read", "prefix": ["/coreos.com/network", "/kubebin/kept-subnets", "/none"], **auth}, work
+    )["keys"]
+    names = [k["key"] for k in both]
+    assert kept in names and LEASE in names and names == sorted(names)
+
+
+def test_absent_keys_are_deleted_once(etcd):
+    auth, work = etcd
+    key = "/kubebin/kept-subnets/172.20.8.0-24"
+    run_module({"action": "write", "keys": {key: {"value": {"node": "n3"}}}, **auth}, work)
+    planned = run_module({"action": "write", "absent": [key], **auth}, work, check=True, diff=True)
+    assert planned["changed"] is True and f"{key} (absent)" in planned["diff"]["after"]
+    assert key in read(auth, work, "/kubebin")  # check mode deleted nothing
+    done = run_module({"action": "write", "absent": [key], **auth}, work)
+    assert done["changed"] is True and done["changes"][0]["after"] is None
+    assert key not in read(auth, work, "/kubebin")
+    assert run_module({"action": "write", "absent": [key], **auth}, work)["changed"] is False

@@ -898,3 +898,38 @@ def test_cluster_check_capacity_at_the_limit():
 def test_cluster_check_malformed_values_raise(settings, match):
     with raises(match):
         cidr.cluster_check(settings)
+
+
+# ------------------------------------------------------------------------------------------
+# stale_routes
+# ------------------------------------------------------------------------------------------
+LIVE = [
+    "default via 10.250.4.1 dev eth0",
+    "10.250.4.0/24 dev eth0 proto kernel scope link src 10.250.4.31",
+    "172.20.1.0/24 via 10.250.4.11 dev eth0",
+    "172.20.2.0/24 via 10.250.4.21 dev eth0",
+    "172.20.3.0/24 via 10.250.4.22 dev eth0",
+    "172.21.0.0/16 via 10.250.4.21 dev eth0",
+    "172.20.9.9 via 10.250.4.22 dev eth0",
+    "10.9.0.0/16 via 10.250.4.1 dev eth0",
+]
+
+
+def test_stale_routes_are_the_owned_ones_no_longer_wanted():
+    wanted = [{"dest": "172.20.1.0/24", "via": "10.250.4.11"}, {"dest": "172.20.2.0/24", "via": "10.250.4.21"}]
+    assert cidr.stale_routes(LIVE, wanted, ["172.20.0.0/16"]) == [
+        {"dest": "172.20.3.0/24", "via": "10.250.4.22"},
+        {"dest": "172.20.9.9/32", "via": "10.250.4.22"},
+    ]
+    # The service route, the host's link and other networks are not the pod network's.
+    assert cidr.stale_routes(LIVE, wanted + [{"dest": "172.20.3.0/24"}, {"dest": "172.20.9.9/32"}], ["172.20.0.0/16"]) == []
+    # A route covering the owned network (wider than it) is not inside it.
+    assert cidr.stale_routes(["172.0.0.0/8 via 10.0.0.1 dev x"], [], ["172.20.0.0/16"]) == []
+    assert cidr.stale_routes(LIVE, [], []) == []
+
+
+def test_stale_routes_bad_input_names_the_argument():
+    with raises(r"owned\[0\]: 'nope'"):
+        cidr.stale_routes(LIVE, [], ["nope"])
+    with raises(r"wanted\[0\]: 'x' is not a route"):
+        cidr.stale_routes(LIVE, ["x"], ["172.20.0.0/16"])

@@ -97,8 +97,7 @@ def test_prod_inventory_everything_derived():
     assert m["nodes"]["node1"]["lease_key"] == "/coreos.com/network/subnets/172.20.5.0-24"
     assert m["nodes"]["router1"]["groups"] == ["k8s_cluster", "kube_node", "router"]
     assert m["reservations"]["/coreos.com/network/subnets/172.20.5.0-24"] == {
-        "PublicIP": "192.168.1.94",
-        "BackendType": "host-gw",
+        "value": {"PublicIP": "192.168.1.94", "BackendType": "host-gw"}
     }
     # host-gw: one route per node, sorted by subnet; the router is inside the cluster here.
     assert [r["dest"] for r in m["host_gw_routes"]] == ["172.20.%d.0/24" % i for i in range(1, 9)]
@@ -225,6 +224,9 @@ def test_removing_a_node_reports_its_subnet_and_drops_its_routes():
             "kept_key": KEPT + "/172.20.6.0-24",
         }
     }
+    assert m["removing_kept"] == {KEPT + "/172.20.6.0-24": {"value": {"node": "node2", "PublicIP": "192.168.1.95"}}}
+    assert m["removing_leases"] == [PREFIX + "/subnets/172.20.6.0-24"]
+    assert PREFIX + "/subnets/172.20.6.0-24" not in m["reservations"]
     assert all(r["node"] != "node2" for r in m["host_gw_routes"])
     assert m["stale"] == []  # the key of a node being removed is not stale
     assert {k: v for k, v in subnets(base).items() if k != "node2"} == subnets(m)
@@ -312,14 +314,16 @@ def test_router_outside_the_cluster_off_the_segment_is_refused():
         model(groups=groups, ips={**HOSTS, "router1": "192.168.8.1"})
 
 
-@pytest.mark.parametrize(
-    ("group", "match"),
-    [("etcd", r"Inventory group 'etcd' is missing or empty"), ("k8s_cluster", r"group 'k8s_cluster' is missing")],
-)
-def test_missing_groups(group, match):
-    groups = {k: v for k, v in GROUPS.items() if k != group}
-    with pytest.raises(ModelError, match=match):
-        model(groups=groups)
+def test_without_etcd_or_nodes_there_is_nothing_to_place():
+    # Missing groups are preflight's to report (it names the group); the model places nothing.
+    m = model(groups={k: v for k, v in GROUPS.items() if k not in ("etcd", "k8s_cluster", "kube_node")})
+    assert m["etcd_endpoints"] == [] and m["nodes"] == {} and m["service_via"] == ""
+
+
+def test_ansible_host_is_the_address_of_a_host_without_kubebin_node_ip():
+    ips = {**HOSTS, "node1": ""}
+    m = cluster_model(SETTINGS, GROUPS, ips, None, None, {"node1": "192.168.1.94"})
+    assert m["nodes"]["node1"]["ip"] == "192.168.1.94"
 
 
 def test_removing_an_unknown_host_is_refused():
