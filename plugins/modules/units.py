@@ -15,8 +15,15 @@ description:
   - One module run for all the units of a component, where M(ansible.builtin.service_facts)
     plus a loop of M(ansible.builtin.systemd_service) costs a run per unit and more.
   - A unit that fails to start fails the task with the end of its journal.
+  - With O(state=stopped) it stops the units that run and disables the enabled ones instead (a node
+    taken out of the cluster); units not installed are no change.
   - Supports check mode (reports what it would do; units not installed yet count as to be started).
 options:
+  state:
+    description: Keep the units running and enabled, or stopped and disabled.
+    type: str
+    choices: [started, stopped]
+    default: started
   names:
     description: The units (C(.service) may be left out).
     type: list
@@ -58,6 +65,16 @@ EXAMPLES = r"""
 RETURN = r"""
 started:
   description: Units started (or that would be).
+  returned: always
+  type: list
+  elements: str
+stopped:
+  description: Units stopped (or that would be), with O(state=stopped).
+  returned: always
+  type: list
+  elements: str
+disabled:
+  description: Units disabled (or that would be), with O(state=stopped).
   returned: always
   type: list
   elements: str
@@ -121,6 +138,32 @@ def run(module, argv, unit, journalctl):
         )
 
 
+def stop(module, systemctl, journalctl, units, states):
+    """Stop what runs and disable what is enabled; exit."""
+    stopped, disabled = [], []
+    for unit in units:
+        props = states[unit]
+        if props.get("LoadState") == "not-found":
+            continue
+        if props.get("ActiveState") in ("active", "reloading", "activating"):
+            stopped.append(unit)
+            if not module.check_mode:
+                run(module, [systemctl, "stop", unit], unit, journalctl)
+        if props.get("UnitFileState") in ("enabled", "enabled-runtime"):
+            disabled.append(unit)
+            if not module.check_mode:
+                run(module, [systemctl, "disable", unit], unit, journalctl)
+    module.exit_json(
+        changed=bool(stopped or disabled),
+        stopped=stopped,
+        disabled=disabled,
+        started=[],
+        restarted=[],
+        enabled=[],
+        states=dict((u, states[u].get("ActiveState", "")) for u in units),
+    )
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -129,6 +172,7 @@ def main():
             daemon_reload=dict(type="bool", default=False),
             enabled=dict(type="bool", default=True),
             requires=dict(type="list", elements="path", default=[]),
+            state=dict(type="str", choices=["started", "stopped"], default="started"),
         ),
         supports_check_mode=True,
     )
@@ -143,6 +187,8 @@ def main():
     if module.params["daemon_reload"] and not module.check_mode:
         run(module, [systemctl, "daemon-reload"], "", None)
     states = show(module, systemctl, units)
+    if module.params["state"] == "stopped":
+        stop(module, systemctl, journalctl, units, states)
 
     to_start = [
         u
