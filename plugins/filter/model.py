@@ -6,10 +6,13 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.kubebin.cluster.plugins.plugin_utils import cidr, cluster_model as core
+from ansible_collections.kubebin.cluster.plugins.plugin_utils import cidr
+from ansible_collections.kubebin.cluster.plugins.plugin_utils import cluster_model as core
 
 
-def cluster_model(settings, groups, node_ips, etcd_keys=None, remove_nodes=None, fallback_ips=None):
+def cluster_model(
+    settings, groups, node_ips, etcd_keys=None, *, remove_nodes=None, fallback_ips=None
+):
     """Everything derived from the inventory and etcd: see plugin_utils/cluster_model.py."""
     if cidr.NETADDR_IMPORT_ERROR is not None:
         raise AnsibleFilterError(
@@ -17,7 +20,9 @@ def cluster_model(settings, groups, node_ips, etcd_keys=None, remove_nodes=None,
             " (pip install netaddr): %s" % cidr.NETADDR_IMPORT_ERROR
         )
     try:
-        return core.cluster_model(settings, groups, node_ips, etcd_keys, remove_nodes, fallback_ips)
+        return core.cluster_model(
+            settings, groups, node_ips, etcd_keys, removing=remove_nodes, fallback_ips=fallback_ips
+        )
     except (core.ModelError, cidr.CidrError) as exc:
         raise AnsibleFilterError("kubebin.cluster.cluster_model: %s" % exc) from exc
 

@@ -289,9 +289,17 @@ def main():
             continue
         has_ttl = node.get("ttl")
         changes.append(
-            {"key": key, "before": node.get("value"), "before_ttl": has_ttl, "after": None, "after_ttl": None}
+            {
+                "key": key,
+                "before": node.get("value"),
+                "before_ttl": has_ttl,
+                "after": None,
+                "after_ttl": None,
+            }
         )
-        before_lines.append("%s = %s%s" % (key, node.get("value"), " (ttl %s)" % has_ttl if has_ttl else ""))
+        before_lines.append(
+            "%s = %s%s" % (key, node.get("value"), " (ttl %s)" % has_ttl if has_ttl else "")
+        )
         after_lines.append("%s (absent)" % key)
         if not module.check_mode:
             etcd.delete(key)

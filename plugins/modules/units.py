@@ -164,6 +164,34 @@ def stop(module, systemctl, journalctl, units, states):
     )
 
 
+def start(module, systemctl, journalctl, units, states, *, restart):
+    """Enable, start what does not run and restart what changed; (started, restarted, enabled)."""
+    started, restarted, enabled = [], [], []
+    for unit in units:
+        props = states[unit]
+        if props.get("LoadState") == "not-found":
+            if module.check_mode:
+                started.append(unit)
+                enabled.extend([unit] if module.params["enabled"] else [])
+                continue
+            module.fail_json(msg="%s is not installed (no unit file)" % unit, unit=unit)
+        if module.params["enabled"] and props.get("UnitFileState") not in ENABLED:
+            enabled.append(unit)
+            if not module.check_mode:
+                run(module, [systemctl, "enable", unit], unit, journalctl)
+        active = props.get("ActiveState") in ("active", "reloading")
+        if active and unit in restart:
+            restarted.append(unit)
+            if not module.check_mode:
+                run(module, [systemctl, "restart", unit], unit, journalctl)
+        elif not active:
+            started.append(unit)
+            if not module.check_mode:
+                run(module, [systemctl, "start", unit], unit, journalctl)
+
+    return started, restarted, enabled
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -203,29 +231,9 @@ def main():
             missing=missing,
         )
 
-    started, restarted, enabled = [], [], []
-    for unit in units:
-        props = states[unit]
-        if props.get("LoadState") == "not-found":
-            if module.check_mode:
-                started.append(unit)
-                enabled.extend([unit] if module.params["enabled"] else [])
-                continue
-            module.fail_json(msg="%s is not installed (no unit file)" % unit, unit=unit)
-        if module.params["enabled"] and props.get("UnitFileState") not in ENABLED:
-            enabled.append(unit)
-            if not module.check_mode:
-                run(module, [systemctl, "enable", unit], unit, journalctl)
-        active = props.get("ActiveState") in ("active", "reloading")
-        if active and unit in restart:
-            restarted.append(unit)
-            if not module.check_mode:
-                run(module, [systemctl, "restart", unit], unit, journalctl)
-        elif not active:
-            started.append(unit)
-            if not module.check_mode:
-                run(module, [systemctl, "start", unit], unit, journalctl)
-
+    started, restarted, enabled = start(
+        module, systemctl, journalctl, units, states, restart=restart
+    )
     module.exit_json(
         changed=bool(started or restarted or enabled),
         started=started,

@@ -789,7 +789,11 @@ def stale_routes(live, wanted, owned):
     stale = []
     for line in _list_arg(live, "live"):
         words = str(line).split()
-        if len(words) < 3 or "via" not in words or words[0] in ("default", "unreachable", "blackhole"):
+        if (
+            len(words) < 3
+            or "via" not in words
+            or words[0] in ("default", "unreachable", "blackhole")
+        ):
             continue
         dest = words[0] if "/" in words[0] else words[0] + "/32"
         try:

@@ -99,7 +99,10 @@ def _settings(raw):
             _fail("%s: %s is not an integer", key, _show(out[key]))
         out[key] = value
     if not 1 <= out["cluster_etcd_client_port"] <= 65535:
-        _fail("cluster_etcd_client_port: %d is not a TCP port (1-65535)", out["cluster_etcd_client_port"])
+        _fail(
+            "cluster_etcd_client_port: %d is not a TCP port (1-65535)",
+            out["cluster_etcd_client_port"],
+        )
     if isinstance(out["cluster_office_cidrs"], str):
         out["cluster_office_cidrs"] = [out["cluster_office_cidrs"]]
     if not isinstance(out["cluster_pinned_subnets"], dict):
@@ -110,7 +113,11 @@ def _settings(raw):
     for key in ("cluster_flannel_etcd_prefix", "cluster_kept_subnets_prefix"):
         value = out[key]
         if not isinstance(value, str) or not value.startswith("/") or re.search(r"\s", value):
-            _fail("%s: %s is not an etcd key prefix (a path starting with /, no blanks)", key, _show(value))
+            _fail(
+                "%s: %s is not an etcd key prefix (a path starting with /, no blanks)",
+                key,
+                _show(value),
+            )
         out[key] = value.rstrip("/")
     return out
 
@@ -189,7 +196,7 @@ def _addresses(hosts, node_ips, s):
     if missing:
         _fail(
             "kubebin_node_ip is not set for %s: give each cluster host its address on"
-            " cluster_node_cidr %s (inventories/prod sets kubebin_node_ip: \"{{ ansible_host }}\""
+            ' cluster_node_cidr %s (inventories/prod sets kubebin_node_ip: "{{ ansible_host }}"'
             " in group_vars/all)",
             ", ".join(sorted(missing)),
             s["cluster_node_cidr"],
@@ -234,56 +241,61 @@ def _on_segment(hosts, ips, s, why, borrowed=()):
         )
 
 
+def _json(value):
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return value
+
+
+def _slot_of(where, layout):
+    """The slot of a subnet key's last part (``a.b.c.d-len``), or None when it is no subnet
+    of this layout (another prefix length, outside the pod network, or the first subnet)."""
+    (pod_first, pod_len), subnet_len, _ = layout
+    match = _SUBNET_KEY_RE.match(where)
+    if not match or int(match.group(2)) != subnet_len:
+        return None
+    try:
+        first = cidr._to_int(match.group(1))
+    except cidr.netaddr.AddrFormatError:
+        return None
+    slot = (first - pod_first) >> (32 - subnet_len)
+    if slot < 1 or slot >> (subnet_len - pod_len) or first & cidr._HOSTMASK[subnet_len]:
+        return None
+    return slot
+
+
 def _parse_etcd(keys, s, layout):
-    """Split etcd's keys into flannel's subnet keys and the kept subnets, by slot index."""
-    leases = {}  # slot -> {subnet, ip, ttl, key}
-    kept = {}  # slot -> {subnet, node, ip, key}
+    """Split etcd's keys into the network config, flannel's subnet keys and the kept subnets
+    (both by slot); keys of another prefix or layout are not the model's business."""
+    leases = {}  # slot -> {subnet, ip, node, ttl, key}
+    kept = {}
     config = None
     if keys is None:
         return config, leases, kept
     if not isinstance(keys, list):
         _fail("etcd_keys: %s is not the list kubebin.cluster.etcd_v2 reads", _show(keys))
     flannel = s["cluster_flannel_etcd_prefix"]
-    subnets_prefix = flannel + "/subnets/"
-    kept_prefix = s["cluster_kept_subnets_prefix"] + "/"
-    (pod_first, _), subnet_len, _ = layout
-    shift = 32 - subnet_len
+    tables = ((flannel + "/subnets/", leases), (s["cluster_kept_subnets_prefix"] + "/", kept))
     for entry in keys:
-        key = entry.get("key", "") if isinstance(entry, dict) else ""
-        value = entry.get("value") if isinstance(entry, dict) else None
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except ValueError:
-                value = None
+        if not isinstance(entry, dict):
+            continue
+        key, value = str(entry.get("key", "")), _json(entry.get("value"))
         if key == flannel + "/config":
             config = value
             continue
-        if key.startswith(subnets_prefix):
-            where, table = key[len(subnets_prefix) :], leases
-        elif key.startswith(kept_prefix):
-            where, table = key[len(kept_prefix) :], kept
-        else:
-            continue
-        match = _SUBNET_KEY_RE.match(where)
-        if not match or not isinstance(value, dict):
-            continue  # not a subnet key of ours or flannel's: not our business
-        try:
-            first = cidr._to_int(match.group(1))
-        except Exception:  # noqa: BLE001 - netaddr's format error: not a subnet key
-            continue
-        if int(match.group(2)) != subnet_len or (first - pod_first) >> shift < 1:
-            continue  # another layout's key: flanneld ignores it too
-        slot = (first - pod_first) >> shift
-        if slot >> (subnet_len - layout[0][1]):
-            continue  # outside the pod network
-        table[slot] = {
-            "subnet": "%s/%d" % (cidr._to_str(first), subnet_len),
-            "ip": str(value.get("PublicIP", "")),
-            "node": str(value.get("node", "")),
-            "ttl": entry.get("ttl"),
-            "key": key,
-        }
+        for prefix, table in tables:
+            slot = _slot_of(key[len(prefix) :], layout) if key.startswith(prefix) else None
+            if slot is not None and isinstance(value, dict):
+                table[slot] = {
+                    "subnet": _subnet(layout[0], layout[1], slot),
+                    "ip": str(value.get("PublicIP", "")),
+                    "node": str(value.get("node", "")),
+                    "ttl": entry.get("ttl"),
+                    "key": key,
+                }
     return config, leases, kept
 
 
@@ -304,9 +316,21 @@ def _pinned(s, layout, nodes):
         except cidr.CidrError as exc:
             raise ModelError(str(exc)) from None
         if prefixlen != subnet_len:
-            _fail("%s: %s is a /%d but cluster_pod_subnet_len is %d; pin a /%d", arg, value, prefixlen, subnet_len, subnet_len)
+            _fail(
+                "%s: %s is a /%d but cluster_pod_subnet_len is %d; pin a /%d",
+                arg,
+                value,
+                prefixlen,
+                subnet_len,
+                subnet_len,
+            )
         if not pod[0] <= first <= cidr._last(*pod):
-            _fail("%s: %s is outside cluster_pod_cidr %s; pin a subnet of the pod network", arg, value, cidr._cidr(*pod))
+            _fail(
+                "%s: %s is outside cluster_pod_cidr %s; pin a subnet of the pod network",
+                arg,
+                value,
+                cidr._cidr(*pod),
+            )
         slot = (first - pod[0]) >> (32 - subnet_len)
         if slot == 0:
             _fail(
@@ -317,61 +341,46 @@ def _pinned(s, layout, nodes):
                 cidr._cidr(*pod),
             )
         if slot in owner:
-            _fail("%s: %s is also pinned for %s; each subnet belongs to one node", arg, value, owner[slot])
+            _fail(
+                "%s: %s is also pinned for %s; each subnet belongs to one node",
+                arg,
+                value,
+                owner[slot],
+            )
         owner[slot] = name
         if name in nodes:
             pins[name] = slot
     return pins, set(owner)
 
 
-def _assign(nodes, ips, pinned, leases, kept, layout):
-    """{name: (slot, source)} for every node; the rules are in the module docstring."""
+def _check_pin(name, slot, held, leases, layout, *, ip):
+    """A pin must agree with what etcd holds for the node, and not be another address's."""
+    pod, subnet_len, _ = layout
+    if held is not None and held != slot:
+        _fail(
+            "cluster_pinned_subnets[%s]: %s, but etcd holds %s for its address %s (%s):"
+            " the node would change subnet under running pods; pin %s, or drop the pin",
+            name,
+            _subnet(pod, subnet_len, slot),
+            leases[held]["subnet"],
+            ip,
+            leases[held]["key"],
+            leases[held]["subnet"],
+        )
+    if held is None and slot in leases:
+        _fail(
+            "cluster_pinned_subnets[%s]: %s is held in etcd by another address (the key %s,"
+            " PublicIP %s); pin a free subnet, or remove that key once its machine is gone",
+            name,
+            _subnet(pod, subnet_len, slot),
+            leases[slot]["key"],
+            leases[slot]["ip"] or "?",
+        )
+
+
+def _allocate(new, taken, layout):
+    """The lowest free slots, in order, for the names in ``new``."""
     pod, subnet_len, slots = layout
-    pins, pinned_slots = pinned
-    by_ip = {}
-    for slot in sorted(leases):
-        by_ip.setdefault(leases[slot]["ip"], slot)
-    kept_by_name = {}
-    for slot in sorted(kept):
-        if slot not in leases:
-            kept_by_name.setdefault(kept[slot]["node"], slot)
-    alloc = {}
-    holder = {}  # slot -> what holds it
-    for slot, lease in leases.items():
-        holder[slot] = "the etcd key %s (PublicIP %s)" % (lease["key"], lease["ip"] or "?")
-    for slot, entry in kept.items():
-        holder.setdefault(slot, "the subnet kept for removed node %s (%s)" % (entry["node"], entry["key"]))
-    for name in sorted(nodes):
-        ip = ips[name][1]
-        held = by_ip.get(ip)
-        if name in pins:
-            slot = pins[name]
-            if held is not None and held != slot:
-                _fail(
-                    "cluster_pinned_subnets[%s]: %s, but etcd holds %s for its address %s (%s):"
-                    " the node would change subnet under running pods; pin %s, or drop the pin",
-                    name,
-                    _subnet(pod, subnet_len, slot),
-                    leases[held]["subnet"],
-                    ip,
-                    leases[held]["key"],
-                    leases[held]["subnet"],
-                )
-            if held is None and slot in leases:
-                _fail(
-                    "cluster_pinned_subnets[%s]: %s is held in etcd by another address (%s);"
-                    " pin a free subnet, or remove that key once its machine is gone",
-                    name,
-                    _subnet(pod, subnet_len, slot),
-                    holder[slot],
-                )
-            alloc[name] = (slot, "pinned")
-        elif held is not None:
-            alloc[name] = (held, "etcd")
-        elif name in kept_by_name:
-            alloc[name] = (kept_by_name[name], "kept")
-    taken = set(leases) | set(kept) | {slot for slot, _ in alloc.values()} | pinned_slots
-    new = [name for name in sorted(nodes) if name not in alloc]
     free = slots - len(taken)
     if len(new) > free:
         _fail(
@@ -384,12 +393,38 @@ def _assign(nodes, ips, pinned, leases, kept, layout):
             len(taken),
             len(new),
         )
+    alloc = {}
     slot = 1
     for name in new:
         while slot in taken:
             slot += 1
         alloc[name] = (slot, "new")
-        taken.add(slot)
+        slot += 1
+    return alloc
+
+
+def _assign(nodes, ips, pinned, layout, *, leases, kept):
+    """{name: (slot, source)} for every node; the rules are in the module docstring."""
+    pins, pinned_slots = pinned
+    by_ip = {}
+    for slot in sorted(leases):
+        by_ip.setdefault(leases[slot]["ip"], slot)
+    kept_by_name = {}
+    for slot in sorted(kept):
+        if slot not in leases:
+            kept_by_name.setdefault(kept[slot]["node"], slot)
+    alloc = {}
+    for name in sorted(nodes):
+        held = by_ip.get(ips[name][1])
+        if name in pins:
+            _check_pin(name, pins[name], held, leases, layout, ip=ips[name][1])
+            alloc[name] = (pins[name], "pinned")
+        elif held is not None:
+            alloc[name] = (held, "etcd")
+        elif name in kept_by_name:
+            alloc[name] = (kept_by_name[name], "kept")
+    taken = set(leases) | set(kept) | {slot for slot, _ in alloc.values()} | pinned_slots
+    alloc.update(_allocate([n for n in sorted(nodes) if n not in alloc], taken, layout))
     return alloc
 
 
@@ -420,7 +455,104 @@ def _unique(values):
     return list(dict.fromkeys(values))
 
 
-def cluster_model(settings, groups, node_ips, etcd_keys=None, removing=None, fallback_ips=None):
+def _with_fallback(hosts, node_ips, fallback_ips):
+    """node_ips with each host that has none taking its fallback (ansible_host); and those hosts."""
+    borrowed = set()
+    if not fallback_ips:
+        return node_ips, borrowed
+    if not isinstance(fallback_ips, dict):
+        _fail("fallback_ips: %s is not a dictionary of host -> ansible_host", _show(fallback_ips))
+    if not isinstance(node_ips, dict):
+        return node_ips, borrowed
+    merged = dict(node_ips)
+    for host in hosts:
+        if not merged.get(host) and fallback_ips.get(host):
+            merged[host] = fallback_ips[host]
+            borrowed.add(host)
+    return merged, borrowed
+
+
+def _keys(s, layout):
+    """(lease key, kept key) of a slot."""
+    pod, subnet_len, _ = layout
+    flannel = s["cluster_flannel_etcd_prefix"]
+    kept = s["cluster_kept_subnets_prefix"]
+
+    def keys(slot):
+        name = _subnet(pod, subnet_len, slot).replace("/", "-")
+        return "%s/subnets/%s" % (flannel, name), "%s/%s" % (kept, name)
+
+    return keys
+
+
+def _routing(s, nodes, order, routers, *, service_via, ips):
+    """(host-gw routes, each router's routes, the office gateway and routes)."""
+    routes = sorted(
+        ({"dest": n["subnet"], "via": n["ip"], "node": name} for name, n in nodes.items()),
+        key=lambda r: order[r["node"]],
+    )
+    router_info = {}
+    for name in routers:
+        inside = name in nodes
+        own = [] if inside else [{"dest": r["dest"], "via": r["via"]} for r in routes]
+        if not inside:
+            own.append({"dest": s["cluster_service_cidr"], "via": service_via})
+        router_info[name] = {"ip": ips[name][1], "in_cluster": inside, "routes": own}
+    gateway = ips[routers[0]][1] if routers else ""
+    office = [{"dest": s[k], "via": gateway} for k in ("cluster_pod_cidr", "cluster_service_cidr")]
+    return routes, router_info, gateway, office if gateway else []
+
+
+def _sans(s, etcd_hosts, control_plane, nodes, *, ips, kubernetes_ip):
+    apiserver = []
+    for host in control_plane:
+        apiserver += [_san(host), _san(ips[host][1])]
+    apiserver += [
+        "IP:127.0.0.1",
+        "DNS:localhost",
+        "IP:" + kubernetes_ip,
+        "DNS:kubernetes",
+        "DNS:kubernetes.default",
+        "DNS:kubernetes.default.svc",
+        "DNS:kubernetes.default.svc." + str(s["cluster_domain"]),
+    ]
+    return {
+        "etcd": {
+            h: _unique([_san(h), _san(ips[h][1]), "IP:127.0.0.1", "DNS:localhost"])
+            for h in etcd_hosts
+        },
+        "apiserver": _unique(apiserver),
+        "kubelet": {h: _unique([_san(h), _san(nodes[h]["ip"])]) for h in sorted(nodes)},
+    }
+
+
+def _etcd_state(leases, kept, nodes, removing, *, ips, keys):
+    """What etcd holds that is no node's (stale, kept) and what removing nodes leave there."""
+    node_ips = {n["ip"] for n in nodes.values()} | {ips[h][1] for h in removing}
+    stale = [
+        {"subnet": lease["subnet"], "ip": lease["ip"], "key": lease["key"]}
+        for _slot, lease in sorted(leases.items())
+        if lease["ip"] not in node_ips
+    ]
+    kept_now = {
+        entry["key"]: {"node": entry["node"], "ip": entry["ip"], "subnet": entry["subnet"]}
+        for _slot, entry in sorted(kept.items())
+        if entry["node"] not in nodes
+    }
+    reclaimed = sorted(entry["key"] for entry in kept.values() if entry["node"] in nodes)
+    leaving = {}
+    for name, (slot, subnet) in removing.items():
+        lease_key, kept_key = keys(slot)
+        leaving[name] = {
+            "ip": ips[name][1],
+            "subnet": subnet,
+            "lease_key": lease_key,
+            "kept_key": kept_key,
+        }
+    return stale, kept_now, reclaimed, leaving
+
+
+def cluster_model(settings, groups, node_ips, etcd_keys=None, *, removing=None, fallback_ips=None):
     """Everything derived from the inventory (and what etcd holds), validated.
 
     Returns a dict:
@@ -453,40 +585,19 @@ def cluster_model(settings, groups, node_ips, etcd_keys=None, removing=None, fal
     """
     s = _settings(settings)
     members, removing = _groups(groups, removing)
-    k8s = members("k8s_cluster")
-    etcd_hosts = members("etcd")
-    control_plane = members("kube_control_plane")
-    routers = members("router")
+    k8s, etcd_hosts = members("k8s_cluster"), members("etcd")
+    control_plane, routers = members("kube_control_plane"), members("router")
     kube_nodes = members("kube_node")
     _check_networks(s, len(k8s))
     kubernetes_ip, dns_ip = _service_ips(s)
 
     everyone = _unique(k8s + etcd_hosts + control_plane + routers + list(removing))
-    borrowed = set()
-    if fallback_ips:
-        if not isinstance(fallback_ips, dict):
-            _fail("fallback_ips: %s is not a dictionary of host -> ansible_host", _show(fallback_ips))
-        node_ips = dict(node_ips) if isinstance(node_ips, dict) else node_ips
-        if isinstance(node_ips, dict):
-            for host in everyone:
-                if not node_ips.get(host) and fallback_ips.get(host):
-                    node_ips[host] = fallback_ips[host]
-                    borrowed.add(host)
+    node_ips, borrowed = _with_fallback(everyone, node_ips, fallback_ips)
     ips = _addresses(everyone, node_ips, s)
-    _on_segment(
-        k8s + list(removing),
-        ips,
-        s,
-        "flannel host-gw routes each node's pod subnet straight to its address, on one L2 segment",
-        borrowed,
-    )
-    _on_segment(
-        [r for r in routers if r not in k8s],
-        ips,
-        s,
-        "a router outside k8s_cluster reaches each node's pod subnet the host-gw way",
-        borrowed,
-    )
+    why = "flannel host-gw routes each node's pod subnet straight to its address, on one L2 segment"
+    _on_segment(k8s + list(removing), ips, s, why, borrowed)
+    why = "a router outside k8s_cluster reaches each node's pod subnet the host-gw way"
+    _on_segment([r for r in routers if r not in k8s], ips, s, why, borrowed)
 
     try:
         layout = cidr._flannel_layout(s["cluster_pod_cidr"], s["cluster_pod_subnet_len"])
@@ -495,91 +606,46 @@ def cluster_model(settings, groups, node_ips, etcd_keys=None, removing=None, fal
     pod, subnet_len, _ = layout
     config, leases, kept = _parse_etcd(etcd_keys, s, layout)
     pins = _pinned(s, layout, set(k8s) | set(removing))
-    alloc = _assign(k8s + list(removing), ips, pins, leases, kept, layout)
-
-    flannel = s["cluster_flannel_etcd_prefix"]
-    kept_prefix = s["cluster_kept_subnets_prefix"]
-
-    def lease_key(slot):
-        return "%s/subnets/%s" % (flannel, _subnet(pod, subnet_len, slot).replace("/", "-"))
-
-    def kept_key(slot):
-        return "%s/%s" % (kept_prefix, _subnet(pod, subnet_len, slot).replace("/", "-"))
+    alloc = _assign(k8s + list(removing), ips, pins, layout, leases=leases, kept=kept)
+    keys = _keys(s, layout)
 
     group_names = sorted(g for g in groups if g not in ("all", "ungrouped"))
-    nodes = {}
-    for name in sorted(k8s):
-        slot, source = alloc[name]
-        nodes[name] = {
+    nodes = {
+        name: {
             "ip": ips[name][1],
-            "subnet": _subnet(pod, subnet_len, slot),
-            "source": source,
-            "lease_key": lease_key(slot),
+            "subnet": _subnet(pod, subnet_len, alloc[name][0]),
+            "source": alloc[name][1],
+            "lease_key": keys(alloc[name][0])[0],
             "groups": [g for g in group_names if name in (groups.get(g) or [])],
         }
-    routes = sorted(
-        ({"dest": n["subnet"], "via": n["ip"], "node": name} for name, n in nodes.items()),
-        key=lambda r: alloc[r["node"]][0],
-    )
-    service_via = ips[(kube_nodes or k8s)[0]][1] if k8s else ""
-    router_info = {}
-    for name in routers:
-        inside = name in k8s
-        own = [] if inside else [{"dest": r["dest"], "via": r["via"]} for r in routes]
-        if not inside:
-            own.append({"dest": s["cluster_service_cidr"], "via": service_via})
-        router_info[name] = {"ip": ips[name][1], "in_cluster": inside, "routes": own}
-    gateway = ips[routers[0]][1] if routers else ""
-    office_routes = (
-        [{"dest": s["cluster_pod_cidr"], "via": gateway}, {"dest": s["cluster_service_cidr"], "via": gateway}]
-        if gateway
-        else []
-    )
-    node_ip_set = {n["ip"] for n in nodes.values()} | {ips[h][1] for h in removing}
-    stale = [
-        {"subnet": lease["subnet"], "ip": lease["ip"], "key": lease["key"]}
-        for slot, lease in sorted(leases.items())
-        if lease["ip"] not in node_ip_set
-    ]
-    kept_now = {
-        entry["key"]: {"node": entry["node"], "ip": entry["ip"], "subnet": entry["subnet"]}
-        for slot, entry in sorted(kept.items())
-        if entry["node"] not in nodes
+        for name in sorted(k8s)
     }
-    removing_info = {}
-    for name in removing:
-        slot, _ = alloc[name]
-        removing_info[name] = {
-            "ip": ips[name][1],
-            "subnet": _subnet(pod, subnet_len, slot),
-            "lease_key": lease_key(slot),
-            "kept_key": kept_key(slot),
-        }
-    apiserver_sans = []
-    for host in control_plane:
-        apiserver_sans += [_san(host), _san(ips[host][1])]
-    apiserver_sans += [
-        "IP:127.0.0.1",
-        "DNS:localhost",
-        "IP:" + kubernetes_ip,
-        "DNS:kubernetes",
-        "DNS:kubernetes.default",
-        "DNS:kubernetes.default.svc",
-        "DNS:kubernetes.default.svc." + str(s["cluster_domain"]),
-    ]
-    port = s["cluster_etcd_client_port"]
+    service_via = ips[(kube_nodes or k8s)[0]][1] if k8s else ""
+    order = {name: slot for name, (slot, _) in alloc.items()}
+    routes, router_info, gateway, office_routes = _routing(
+        s, nodes, order, routers, service_via=service_via, ips=ips
+    )
+    leaving = {
+        name: (alloc[name][0], _subnet(pod, subnet_len, alloc[name][0])) for name in removing
+    }
+    stale, kept_now, reclaimed, leaving = _etcd_state(
+        leases, kept, nodes, leaving, ips=ips, keys=keys
+    )
+    backend = s["cluster_flannel_backend"]
     return {
         "settings": s,
         "flannel_config": {
             "Network": s["cluster_pod_cidr"],
             "SubnetLen": subnet_len,
-            "Backend": {"Type": s["cluster_flannel_backend"]},
+            "Backend": {"Type": backend},
         },
         "etcd_config": config,
         "from_etcd": etcd_keys is not None,
         "kubernetes_service_ip": kubernetes_ip,
         "dns_service_ip": dns_ip,
-        "etcd_endpoints": ["https://%s:%d" % (ips[h][1], port) for h in etcd_hosts],
+        "etcd_endpoints": [
+            "https://%s:%d" % (ips[h][1], s["cluster_etcd_client_port"]) for h in etcd_hosts
+        ],
         "nodes": nodes,
         "host_gw_routes": routes,
         "routers": router_info,
@@ -587,22 +653,19 @@ def cluster_model(settings, groups, node_ips, etcd_keys=None, removing=None, fal
         "office_gateway": gateway,
         "office_routes": office_routes,
         "reservations": {
-            n["lease_key"]: {"value": {"PublicIP": n["ip"], "BackendType": s["cluster_flannel_backend"]}}
+            n["lease_key"]: {"value": {"PublicIP": n["ip"], "BackendType": backend}}
             for n in nodes.values()
         },
         "kept": kept_now,
-        "kept_reclaimed": sorted(entry["key"] for entry in kept.values() if entry["node"] in nodes),
+        "kept_reclaimed": reclaimed,
         "stale": stale,
-        "removing": removing_info,
+        "removing": leaving,
         "removing_kept": {
-            r["kept_key"]: {"value": {"node": name, "PublicIP": r["ip"]}} for name, r in removing_info.items()
+            r["kept_key"]: {"value": {"node": name, "PublicIP": r["ip"]}}
+            for name, r in leaving.items()
         },
-        "removing_leases": sorted(r["lease_key"] for r in removing_info.values()),
-        "certificate_sans": {
-            "etcd": {
-                h: _unique([_san(h), _san(ips[h][1]), "IP:127.0.0.1", "DNS:localhost"]) for h in etcd_hosts
-            },
-            "apiserver": _unique(apiserver_sans),
-            "kubelet": {h: _unique([_san(h), _san(nodes[h]["ip"])]) for h in sorted(nodes)},
-        },
+        "removing_leases": sorted(r["lease_key"] for r in leaving.values()),
+        "certificate_sans": _sans(
+            s, etcd_hosts, control_plane, nodes, ips=ips, kubernetes_ip=kubernetes_ip
+        ),
     }

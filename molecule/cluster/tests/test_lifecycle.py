@@ -58,7 +58,13 @@ def playbook(name, *extra):
         env["ANSIBLE_CONFIG"] = str(cfg)
     env.setdefault("ANSIBLE_COLLECTIONS_PATH", str(PROJECT / "collections"))
     proc = subprocess.run(
-        ["ansible-playbook", str(PROJECT / "playbooks" / name), "-i", os.environ["MOLECULE_INVENTORY_FILE"], *extra],
+        [
+            "ansible-playbook",
+            str(PROJECT / "playbooks" / name),
+            "-i",
+            os.environ["MOLECULE_INVENTORY_FILE"],
+            *extra,
+        ],
         env=env,
         capture_output=True,
         text=True,
@@ -72,7 +78,10 @@ def playbook(name, *extra):
 
 def lab(*args):
     proc = subprocess.run(
-        [str(PROJECT / "tools" / "lab" / "lab.sh"), *args], capture_output=True, text=True, check=False
+        [str(PROJECT / "tools" / "lab" / "lab.sh"), *args],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr
 
@@ -106,14 +115,20 @@ def pod_routes(node):
     routes = {}
     for line in node.run("ip -4 route show").stdout.splitlines():
         words = line.split()
-        if "via" in words and "/" in words[0] and ipaddress.ip_network(words[0]).subnet_of(POD_CIDR):
+        if (
+            "via" in words
+            and "/" in words[0]
+            and ipaddress.ip_network(words[0]).subnet_of(POD_CIDR)
+        ):
             routes[words[0]] = words[words.index("via") + 1]
     return routes
 
 
 def unit_starts(node):
     """{unit: (MainPID, ActiveEnterTimestampMonotonic)}: a restart changes both."""
-    out = node.run("systemctl show -p Id,MainPID,ActiveEnterTimestampMonotonic " + " ".join(NODE1_UNITS))
+    out = node.run(
+        "systemctl show -p Id,MainPID,ActiveEnterTimestampMonotonic " + " ".join(NODE1_UNITS)
+    )
     assert out.rc == 0, out.stderr
     starts = {}
     for block in out.stdout.strip().split("\n\n"):
@@ -131,7 +146,9 @@ def test_remove_node2(master):
     node1, router = host(NODE1), host(ROUTER)
     subnets = reservations(master)
     STATE["subnet"] = next(s for s, ip in subnets.items() if ip == IPS[NODE2])
-    STATE["node1_lease"] = {k: v for k, v in etcd_keys(master, f"{PREFIX}/subnets").items() if IPS[NODE1] in v[0]}
+    STATE["node1_lease"] = {
+        k: v for k, v in etcd_keys(master, f"{PREFIX}/subnets").items() if IPS[NODE1] in v[0]
+    }
     assert len(STATE["node1_lease"]) == 1, STATE["node1_lease"]
     STATE["node1_units"] = unit_starts(node1)
     assert pod_routes(router) == subnets  # before: the router reaches every node's subnet
@@ -141,21 +158,29 @@ def test_remove_node2(master):
     nodes = json.loads(master.run(KUBECTL + "get nodes -o json").stdout)["items"]
     assert [n["metadata"]["name"] for n in nodes] == [NODE1]
     after = reservations(master)
-    assert STATE["subnet"] not in after and after == {s: ip for s, ip in subnets.items() if ip != IPS[NODE2]}
+    assert STATE["subnet"] not in after and after == {
+        s: ip for s, ip in subnets.items() if ip != IPS[NODE2]
+    }
     kept = etcd_keys(master, KEPT)
     key = f"{KEPT}/{STATE['subnet'].replace('/', '-')}"
     assert set(kept) == {key}, kept
     assert json.loads(kept[key][0]) == {"node": NODE2, "PublicIP": IPS[NODE2]}
     assert kept[key][1] == 0  # permanent: no TTL
     # flanneld on node1 drops its route (it watches etcd); the router's route was deleted.
-    wait_for("node1's route to node2's subnet to go", lambda: STATE["subnet"] not in pod_routes(node1), timeout=60)
+    wait_for(
+        "node1's route to node2's subnet to go",
+        lambda: STATE["subnet"] not in pod_routes(node1),
+        timeout=60,
+    )
     assert pod_routes(router) == after
     node2 = host(NODE2)
     for unit in ("kubelet", "kube-proxy", "docker", "flanneld"):
         assert not node2.service(unit).is_running, unit
         assert not node2.service(unit).is_enabled, unit
     # node1 kept everything: its lease and its running services.
-    assert {k: v for k, v in etcd_keys(master, f"{PREFIX}/subnets").items() if IPS[NODE1] in v[0]} == STATE["node1_lease"]
+    assert {
+        k: v for k, v in etcd_keys(master, f"{PREFIX}/subnets").items() if IPS[NODE1] in v[0]
+    } == STATE["node1_lease"]
     assert unit_starts(node1) == STATE["node1_units"]
 
 
@@ -176,7 +201,9 @@ def test_rebuilt_node2_joins_with_add_node_and_gets_its_subnet_back(master):
 
     nodes = json.loads(master.run(KUBECTL + "get nodes -o json").stdout)["items"]
     ready = {
-        n["metadata"]["name"]: next(c["status"] for c in n["status"]["conditions"] if c["type"] == "Ready")
+        n["metadata"]["name"]: next(
+            c["status"] for c in n["status"]["conditions"] if c["type"] == "Ready"
+        )
         for n in nodes
     }
     assert ready == {NODE1: "True", NODE2: "True"}
@@ -186,7 +213,9 @@ def test_rebuilt_node2_joins_with_add_node_and_gets_its_subnet_back(master):
     env = host(NODE2).file("/run/flannel/subnet.env").content_string
     assert f"FLANNEL_SUBNET={ipaddress.ip_network(STATE['subnet'])[1]}/" in env, env
     # node1: its lease byte-identical (never rewritten), none of its services restarted.
-    assert {k: v for k, v in etcd_keys(master, f"{PREFIX}/subnets").items() if IPS[NODE1] in v[0]} == STATE["node1_lease"]
+    assert {
+        k: v for k, v in etcd_keys(master, f"{PREFIX}/subnets").items() if IPS[NODE1] in v[0]
+    } == STATE["node1_lease"]
     assert unit_starts(host(NODE1)) == STATE["node1_units"]
     # The router routes exactly etcd's reservations; node1 learnt the route from etcd.
     assert pod_routes(host(ROUTER)) == subnets
@@ -214,7 +243,11 @@ def pinned_pods(master):
         {
             "apiVersion": "v1",
             "kind": "Pod",
-            "metadata": {"name": f"pinned-{i}", "namespace": "default", "labels": {"app": "pinned"}},
+            "metadata": {
+                "name": f"pinned-{i}",
+                "namespace": "default",
+                "labels": {"app": "pinned"},
+            },
             "spec": {
                 "nodeName": name,
                 "containers": [
@@ -252,7 +285,9 @@ def pinned_pods(master):
 @pytest.mark.parametrize(("source", "target"), [(NODE1, NODE2), (NODE2, NODE1)])
 def test_pod_to_pod_both_ways_after_the_join(master, pinned_pods, source, target):
     src, dst = pinned_pods[source], pinned_pods[target]
-    assert ipaddress.ip_address(pinned_pods[NODE2]["status"]["podIP"]) in ipaddress.ip_network(STATE["subnet"])
+    assert ipaddress.ip_address(pinned_pods[NODE2]["status"]["podIP"]) in ipaddress.ip_network(
+        STATE["subnet"]
+    )
     cmd = (
         f"exec {src['metadata']['name']} -- /busybox sh -c "
         f"\"printf 'GET / HTTP/1.0\\r\\n\\r\\n' | /busybox nc -w 5 {dst['status']['podIP']} 8080\""

@@ -132,7 +132,9 @@ def test_a_node_subnet_pinned_twice(tmp_path):
         }
 
     rc, out = run(inventory(tmp_path, mutate))
-    assert_stopped_on_controller(rc, out, "cluster_pinned_subnets[kb-ghost-n2]: 172.20.5.0/24 is also pinned for kb-ghost-n1")
+    assert_stopped_on_controller(
+        rc, out, "cluster_pinned_subnets[kb-ghost-n2]: 172.20.5.0/24 is also pinned for kb-ghost-n1"
+    )
 
 
 def test_a_setting_under_its_old_name_is_named_with_the_new_one(tmp_path):
@@ -149,7 +151,9 @@ def test_kube_dns_index_outside_the_service_network(tmp_path):
         inv["all"]["vars"]["cluster_dns_service_index"] = 300
 
     rc, out = run(inventory(tmp_path, mutate))
-    assert_stopped_on_controller(rc, out, "cluster_dns_service_index: 300 does not fit cluster_service_cidr 172.21.0.0/24")
+    assert_stopped_on_controller(
+        rc, out, "cluster_dns_service_index: 300 does not fit cluster_service_cidr 172.21.0.0/24"
+    )
 
 
 @pytest.mark.parametrize("version", ["1.12.3", "1.10", "banana", "v2.0.0"])

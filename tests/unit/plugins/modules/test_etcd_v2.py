@@ -234,9 +234,21 @@ def test_reading_a_missing_prefix_is_empty(etcd):
 def test_reading_several_prefixes_returns_their_keys_together(etcd):
     auth, work = etcd
     kept = "/kubebin/kept-subnets/172.20.7.0-24"
-    run_module({"action": "write", "keys": {kept: {"value": {"node": "n2"}}, LEASE: {"value": VALUE}}, **auth}, work)
+    run_module(
+        {
+            "action": "write",
+            "keys": {kept: {"value": {"node": "n2"}}, LEASE: {"value": VALUE}},
+            **auth,
+        },
+        work,
+    )
     both = run_module(
-        {"action": "read", "prefix": ["/coreos.com/network", "/kubebin/kept-subnets", "/none"], **auth}, work
+        {
+            "action": "read",
+            "prefix": ["/coreos.com/network", "/kubebin/kept-subnets", "/none"],
+            **auth,
+        },
+        work,
     )["keys"]
     names = [k["key"] for k in both]
     assert kept in names and LEASE in names and names == sorted(names)

@@ -916,13 +916,21 @@ LIVE = [
 
 
 def test_stale_routes_are_the_owned_ones_no_longer_wanted():
-    wanted = [{"dest": "172.20.1.0/24", "via": "10.250.4.11"}, {"dest": "172.20.2.0/24", "via": "10.250.4.21"}]
+    wanted = [
+        {"dest": "172.20.1.0/24", "via": "10.250.4.11"},
+        {"dest": "172.20.2.0/24", "via": "10.250.4.21"},
+    ]
     assert cidr.stale_routes(LIVE, wanted, ["172.20.0.0/16"]) == [
         {"dest": "172.20.3.0/24", "via": "10.250.4.22"},
         {"dest": "172.20.9.9/32", "via": "10.250.4.22"},
     ]
     # The service route, the host's link and other networks are not the pod network's.
-    assert cidr.stale_routes(LIVE, wanted + [{"dest": "172.20.3.0/24"}, {"dest": "172.20.9.9/32"}], ["172.20.0.0/16"]) == []
+    assert (
+        cidr.stale_routes(
+            LIVE, [*wanted, {"dest": "172.20.3.0/24"}, {"dest": "172.20.9.9/32"}], ["172.20.0.0/16"]
+        )
+        == []
+    )
     # A route covering the owned network (wider than it) is not inside it.
     assert cidr.stale_routes(["172.0.0.0/8 via 10.0.0.1 dev x"], [], ["172.20.0.0/16"]) == []
     assert cidr.stale_routes(LIVE, [], []) == []

@@ -41,7 +41,9 @@ def inventory_groups(path):
 GROUPS, HOSTS = inventory_groups(ROOT / "inventories/prod/hosts.yml")
 SETTINGS = {
     k: v
-    for k, v in yaml.safe_load((ROOT / "inventories/prod/group_vars/all/cluster.yml").read_text()).items()
+    for k, v in yaml.safe_load(
+        (ROOT / "inventories/prod/group_vars/all/cluster.yml").read_text()
+    ).items()
     if k.startswith("cluster_")
 }
 
@@ -52,11 +54,16 @@ def lease(subnet, ip, ttl=None, prefix=PREFIX):
 
 
 def kept(subnet, node, ip):
-    return {"key": "%s/%s" % (KEPT, subnet.replace("/", "-")), "value": json.dumps({"node": node, "PublicIP": ip})}
+    return {
+        "key": "%s/%s" % (KEPT, subnet.replace("/", "-")),
+        "value": json.dumps({"node": node, "PublicIP": ip}),
+    }
 
 
 def model(settings=None, groups=None, ips=None, keys=None, removing=None):
-    return cluster_model({**SETTINGS, **(settings or {})}, groups or GROUPS, ips or HOSTS, keys, removing)
+    return cluster_model(
+        {**SETTINGS, **(settings or {})}, groups or GROUPS, ips or HOSTS, keys, removing=removing
+    )
 
 
 def subnets(m):
@@ -109,20 +116,40 @@ def test_prod_inventory_everything_derived():
     ]
     assert m["service_via"] == "192.168.1.94"  # the first kube_node host
     sans = m["certificate_sans"]
-    assert "IP:172.21.0.1" in sans["apiserver"] and "DNS:kubernetes.default.svc.cluster.local" in sans["apiserver"]
+    assert (
+        "IP:172.21.0.1" in sans["apiserver"]
+        and "DNS:kubernetes.default.svc.cluster.local" in sans["apiserver"]
+    )
     assert sans["apiserver"][:2] == ["DNS:master1", "IP:192.168.1.91"]
     assert sans["kubelet"]["node2"] == ["DNS:node2", "IP:192.168.1.95"]
-    assert sans["etcd"]["master3"] == ["DNS:master3", "IP:192.168.1.93", "IP:127.0.0.1", "DNS:localhost"]
-    assert m["flannel_config"] == {"Network": "172.20.0.0/16", "SubnetLen": 24, "Backend": {"Type": "host-gw"}}
+    assert sans["etcd"]["master3"] == [
+        "DNS:master3",
+        "IP:192.168.1.93",
+        "IP:127.0.0.1",
+        "DNS:localhost",
+    ]
+    assert m["flannel_config"] == {
+        "Network": "172.20.0.0/16",
+        "SubnetLen": 24,
+        "Backend": {"Type": "host-gw"},
+    }
     assert m["stale"] == [] and m["kept"] == {} and m["removing"] == {}
 
 
 def test_settings_as_strings_from_jinja():
-    m = model({"cluster_pod_subnet_len": "25", "cluster_dns_service_index": "3", "cluster_etcd_client_port": "4001"})
+    m = model(
+        {
+            "cluster_pod_subnet_len": "25",
+            "cluster_dns_service_index": "3",
+            "cluster_etcd_client_port": "4001",
+        }
+    )
     assert m["nodes"]["dns1"]["subnet"] == "172.20.0.128/25"
     assert m["dns_service_ip"] == "172.21.0.3"
     assert m["etcd_endpoints"][0] == "https://192.168.1.91:4001"
-    assert m["flannel_config"]["SubnetLen"] == 25 and isinstance(m["flannel_config"]["SubnetLen"], int)
+    assert m["flannel_config"]["SubnetLen"] == 25 and isinstance(
+        m["flannel_config"]["SubnetLen"], int
+    )
 
 
 def test_router_outside_the_cluster_routes_every_node_and_the_services():
@@ -204,7 +231,10 @@ def test_pinned_subnets_win_and_are_never_handed_to_others():
 
 
 def test_pin_agreeing_with_etcd_is_fine():
-    m = model({"cluster_pinned_subnets": {"node1": "172.20.9.0/24"}}, keys=[lease("172.20.9.0/24", "192.168.1.94")])
+    m = model(
+        {"cluster_pinned_subnets": {"node1": "172.20.9.0/24"}},
+        keys=[lease("172.20.9.0/24", "192.168.1.94")],
+    )
     assert m["nodes"]["node1"]["subnet"] == "172.20.9.0/24"
 
 
@@ -224,7 +254,9 @@ def test_removing_a_node_reports_its_subnet_and_drops_its_routes():
             "kept_key": KEPT + "/172.20.6.0-24",
         }
     }
-    assert m["removing_kept"] == {KEPT + "/172.20.6.0-24": {"value": {"node": "node2", "PublicIP": "192.168.1.95"}}}
+    assert m["removing_kept"] == {
+        KEPT + "/172.20.6.0-24": {"value": {"node": "node2", "PublicIP": "192.168.1.95"}}
+    }
     assert m["removing_leases"] == [PREFIX + "/subnets/172.20.6.0-24"]
     assert PREFIX + "/subnets/172.20.6.0-24" not in m["reservations"]
     assert all(r["node"] != "node2" for r in m["host_gw_routes"])
@@ -258,24 +290,54 @@ def test_a_removed_node_keeps_its_subnet_and_gets_it_back():
 @pytest.mark.parametrize(
     ("settings", "match"),
     [
-        ({"cluster_dns_service_index": 300, "cluster_service_cidr": "172.21.0.0/24"},
-         r"cluster_dns_service_index: 300 does not fit cluster_service_cidr 172\.21\.0\.0/24"),
-        ({"cluster_dns_service_index": 1}, r"cluster_dns_service_index: 1 gives kube-dns 172\.21\.0\.1"),
-        ({"cluster_dns_service_index": "ten"}, r"cluster_dns_service_index: 'ten' is not an integer"),
-        ({"cluster_pinned_subnets": {"node1": "10.0.1.0/24"}},
-         r"cluster_pinned_subnets\[node1\]: 10\.0\.1\.0/24 is outside cluster_pod_cidr"),
-        ({"cluster_pinned_subnets": {"node1": "172.20.4.0/24", "node2": "172.20.4.0/24"}},
-         r"cluster_pinned_subnets\[node2\]: 172\.20\.4\.0/24 is also pinned for node1"),
-        ({"cluster_pinned_subnets": {"node1": "172.20.4.0/25"}}, r"cluster_pinned_subnets\[node1\].*/25 but cluster_pod_subnet_len is 24"),
-        ({"cluster_pinned_subnets": {"node1": "172.20.0.0/24"}}, r"first subnet of cluster_pod_cidr"),
+        (
+            {"cluster_dns_service_index": 300, "cluster_service_cidr": "172.21.0.0/24"},
+            r"cluster_dns_service_index: 300 does not fit cluster_service_cidr 172\.21\.0\.0/24",
+        ),
+        (
+            {"cluster_dns_service_index": 1},
+            r"cluster_dns_service_index: 1 gives kube-dns 172\.21\.0\.1",
+        ),
+        (
+            {"cluster_dns_service_index": "ten"},
+            r"cluster_dns_service_index: 'ten' is not an integer",
+        ),
+        (
+            {"cluster_pinned_subnets": {"node1": "10.0.1.0/24"}},
+            r"cluster_pinned_subnets\[node1\]: 10\.0\.1\.0/24 is outside cluster_pod_cidr",
+        ),
+        (
+            {"cluster_pinned_subnets": {"node1": "172.20.4.0/24", "node2": "172.20.4.0/24"}},
+            r"cluster_pinned_subnets\[node2\]: 172\.20\.4\.0/24 is also pinned for node1",
+        ),
+        (
+            {"cluster_pinned_subnets": {"node1": "172.20.4.0/25"}},
+            r"cluster_pinned_subnets\[node1\].*/25 but cluster_pod_subnet_len is 24",
+        ),
+        (
+            {"cluster_pinned_subnets": {"node1": "172.20.0.0/24"}},
+            r"first subnet of cluster_pod_cidr",
+        ),
         ({"cluster_pinned_subnets": ["node1"]}, r"cluster_pinned_subnets: .* is not a dictionary"),
-        ({"cluster_service_cidr": "172.20.128.0/17"}, r"cluster_pod_cidr 172\.20\.0\.0/16 overlaps cluster_service_cidr"),
-        ({"cluster_office_cidrs": ["172.21.5.0/24"]}, r"cluster_service_cidr .* overlaps cluster_office_cidrs\[0\]"),
+        (
+            {"cluster_service_cidr": "172.20.128.0/17"},
+            r"cluster_pod_cidr 172\.20\.0\.0/16 overlaps cluster_service_cidr",
+        ),
+        (
+            {"cluster_office_cidrs": ["172.21.5.0/24"]},
+            r"cluster_service_cidr .* overlaps cluster_office_cidrs\[0\]",
+        ),
         ({"cluster_pod_subnet_len": 31}, r"cluster_pod_subnet_len 31 is longer"),
-        ({"cluster_pod_cidr": "172.20.0.0/21"}, r"has room for 7 nodes .* but the number of k8s_cluster hosts is 8"),
+        (
+            {"cluster_pod_cidr": "172.20.0.0/21"},
+            r"has room for 7 nodes .* but the number of k8s_cluster hosts is 8",
+        ),
         ({"cluster_node_cidr": None}, r"cluster_node_cidr is not set"),
         ({"cluster_etcd_client_port": 70000}, r"cluster_etcd_client_port: 70000 is not a TCP port"),
-        ({"cluster_flannel_etcd_prefix": "coreos"}, r"cluster_flannel_etcd_prefix: 'coreos' is not an etcd key prefix"),
+        (
+            {"cluster_flannel_etcd_prefix": "coreos"},
+            r"cluster_flannel_etcd_prefix: 'coreos' is not an etcd key prefix",
+        ),
     ],
 )
 def test_bad_settings(settings, match):
@@ -284,22 +346,44 @@ def test_bad_settings(settings, match):
 
 
 def test_pin_moving_a_running_node_is_refused():
-    with pytest.raises(ModelError, match=r"cluster_pinned_subnets\[node1\]: 172\.20\.4\.0/24, but etcd holds 172\.20\.9\.0/24"):
-        model({"cluster_pinned_subnets": {"node1": "172.20.4.0/24"}}, keys=[lease("172.20.9.0/24", "192.168.1.94")])
+    with pytest.raises(
+        ModelError,
+        match=r"cluster_pinned_subnets\[node1\]: 172\.20\.4\.0/24, but etcd holds 172\.20\.9\.0/24",
+    ):
+        model(
+            {"cluster_pinned_subnets": {"node1": "172.20.4.0/24"}},
+            keys=[lease("172.20.9.0/24", "192.168.1.94")],
+        )
 
 
 def test_pin_held_by_another_address_is_refused():
-    with pytest.raises(ModelError, match=r"cluster_pinned_subnets\[node1\]: 172\.20\.4\.0/24 is held in etcd by another address"):
-        model({"cluster_pinned_subnets": {"node1": "172.20.4.0/24"}}, keys=[lease("172.20.4.0/24", "192.168.1.200")])
+    with pytest.raises(
+        ModelError,
+        match=r"cluster_pinned_subnets\[node1\]: 172\.20\.4\.0/24 is held in etcd by another",
+    ):
+        model(
+            {"cluster_pinned_subnets": {"node1": "172.20.4.0/24"}},
+            keys=[lease("172.20.4.0/24", "192.168.1.200")],
+        )
 
 
 @pytest.mark.parametrize(
     ("ips", "match"),
     [
         ({"node1": None}, r"kubebin_node_ip is not set for node1"),
-        ({"node1": "192.168.1.95"}, r"kubebin_node_ip of node[12]: 192\.168\.1\.95 is also the address of node[12]"),
-        ({"node1": "10.1.1.1"}, r"kubebin_node_ip of node1 \(10\.1\.1\.1\) is not a host address of cluster_node_cidr 192\.168\.0\.0/22: flannel host-gw"),
-        ({"node1": "192.168.1.300"}, r"kubebin_node_ip of node1: '192\.168\.1\.300' is not an IPv4 address"),
+        (
+            {"node1": "192.168.1.95"},
+            r"kubebin_node_ip of node[12]: 192\.168\.1\.95 is also the address of node[12]",
+        ),
+        (
+            {"node1": "10.1.1.1"},
+            r"kubebin_node_ip of node1 \(10\.1\.1\.1\) is not a host address of"
+            r" cluster_node_cidr 192\.168\.0\.0/22: flannel host-gw",
+        ),
+        (
+            {"node1": "192.168.1.300"},
+            r"kubebin_node_ip of node1: '192\.168\.1\.300' is not an IPv4 address",
+        ),
     ],
 )
 def test_bad_addresses(ips, match):
@@ -310,19 +394,23 @@ def test_bad_addresses(ips, match):
 def test_router_outside_the_cluster_off_the_segment_is_refused():
     groups = {k: [h for h in v if h != "router1"] for k, v in GROUPS.items()}
     groups["router"] = ["router1"]
-    with pytest.raises(ModelError, match=r"kubebin_node_ip of router1 .* a router outside k8s_cluster"):
+    with pytest.raises(
+        ModelError, match=r"kubebin_node_ip of router1 .* a router outside k8s_cluster"
+    ):
         model(groups=groups, ips={**HOSTS, "router1": "192.168.8.1"})
 
 
 def test_without_etcd_or_nodes_there_is_nothing_to_place():
     # Missing groups are preflight's to report (it names the group); the model places nothing.
-    m = model(groups={k: v for k, v in GROUPS.items() if k not in ("etcd", "k8s_cluster", "kube_node")})
+    m = model(
+        groups={k: v for k, v in GROUPS.items() if k not in ("etcd", "k8s_cluster", "kube_node")}
+    )
     assert m["etcd_endpoints"] == [] and m["nodes"] == {} and m["service_via"] == ""
 
 
 def test_ansible_host_is_the_address_of_a_host_without_kubebin_node_ip():
     ips = {**HOSTS, "node1": ""}
-    m = cluster_model(SETTINGS, GROUPS, ips, None, None, {"node1": "192.168.1.94"})
+    m = cluster_model(SETTINGS, GROUPS, ips, None, fallback_ips={"node1": "192.168.1.94"})
     assert m["nodes"]["node1"]["ip"] == "192.168.1.94"
 
 
