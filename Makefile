@@ -147,6 +147,7 @@ $(addprefix molecule-,$(SCENARIOS)): molecule-%: system-deps venv
 bench: venv
 	$(PY) tools/bench/bench_cidr.py
 	$(PY) tools/bench/bench_kernel.py
+	$(PY) tools/bench/bench_render.py
 
 clean:
 	rm -rf build $(STATE)/sanity $(STATE)/install $(REPORTS)
