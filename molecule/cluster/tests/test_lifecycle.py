@@ -52,7 +52,7 @@ def wait_for(what, probe, timeout=120, delay=3):
 
 def playbook(name, *extra):
     """Run one of the collection's playbooks against this scenario's inventory, as a user would."""
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1")
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
     cfg = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "")) / "ansible.cfg"
     if "ANSIBLE_CONFIG" not in env and cfg.is_file():
         env["ANSIBLE_CONFIG"] = str(cfg)
@@ -71,7 +71,7 @@ def playbook(name, *extra):
         timeout=1500,
         check=False,
     )
-    out = proc.stdout + proc.stderr
+    out = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr)
     assert proc.returncode == 0, out[-6000:]
     return out
 
