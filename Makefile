@@ -15,7 +15,7 @@ REPORTS   := $(STATE)/reports
 VERSION   := $(shell sed -n 's/^version: *//p' galaxy.yml)
 TARBALL   := build/kubebin-cluster-$(VERSION).tar.gz
 SANITY    := $(STATE)/sanity/ansible_collections/kubebin/cluster
-SCENARIOS := $(patsubst molecule/%/molecule.yml,%,$(wildcard molecule/*/molecule.yml))
+SCENARIOS := $(patsubst extensions/molecule/%/molecule.yml,%,$(wildcard extensions/molecule/*/molecule.yml))
 SYSTEM_PACKAGES := docker.io debootstrap iptables
 # Offline artifact mirror (a directory with SHA256SUMS, or an http(s) base URL). Unset: the
 # official upstream URLs. CI and the lab use the project's offline mirror next to the checkout.

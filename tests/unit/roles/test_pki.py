@@ -3,7 +3,7 @@
 Each case writes a throwaway inventory whose hosts are docker containers that do not exist
 and runs playbooks/pki.yml with --tags pki_generate: that play only ever runs on the
 controller, so no host is contacted (one would show as UNREACHABLE, which the tests rule out).
-The full generate/distribute cycle is molecule/pki's.
+The full generate/distribute cycle is extensions/molecule/pki's.
 """
 
 import copy

@@ -1,6 +1,6 @@
 """Nodes leave and join a running cluster (playbooks/ops/remove_node.yml, add_node.yml).
 
-Runs after test_cluster.py on the same converged cluster, in order: node2 is removed (drained,
+Runs after test_cluster.py on the same converged cluster (the default scenario), in order: node2 is removed (drained,
 deleted, services stopped, its flannel key moved to the kept subnets: routes to it gone from
 node1 and the router), its host is rebuilt from scratch (a new lab container, same address),
 and add_node.yml adds it back: the same subnet, node1's lease byte-identical and none of its
@@ -30,7 +30,7 @@ V2 = "bash -lc 'source /etc/profile.d/etcdctl.sh && ETCDCTL_API=2 etcdctl {}'"
 KUBECTL = "kubectl --kubeconfig /etc/kubernetes/admin.conf "
 IMAGE = "kubebin-test/web:1"
 NODE1_UNITS = ["flanneld", "docker", "kubelet", "kube-proxy"]
-PROJECT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[3]))
+PROJECT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[4]))
 STATE = {}
 
 
@@ -192,7 +192,7 @@ def test_a_second_removal_changes_nothing(master):
 
 def test_rebuilt_node2_joins_with_add_node_and_gets_its_subnet_back(master):
     assert "subnet" in STATE, "test_remove_node2 did not run"
-    network = "kubebin-mol-" + os.environ.get("MOLECULE_SCENARIO_NAME", "cluster")
+    network = "kubebin-mol-" + os.environ.get("MOLECULE_SCENARIO_NAME", "default")
     lab("host-remove", network, NODE2)
     lab("host-create", NODE2, "node", network, IPS[NODE2], "10.250.4.0/24")
     assert host(NODE2).run("test -e /usr/local/bin/kubelet").rc != 0  # a fresh machine
