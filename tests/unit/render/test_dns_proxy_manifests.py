@@ -116,3 +116,34 @@ def test_validates_against_the_1_35_strict_schemas(dns_renders, kv_current):
     problems = [line for line in out.splitlines() if line.strip() and not line.startswith("INFO ")]
     assert proc.returncode == 0 and not problems, out
     assert out.count(" passed for resource ") == len(docs(dns_renders["1.35"])), out
+
+
+def test_nginx_stream_hosts_get_the_install_s_nginx_conf(tmp_path, ssh_tripwire):
+    """Render mode writes an nginx_stream host's nginx.conf (the install's file list), with the
+    kube-dns IP from the cluster model and the OS family's paths; no manifest is asked for."""
+    script, log = ssh_tripwire
+    playbook = tmp_path / "render-nginx.yml"
+    playbook.write_text(
+        PLAY.format(root=ROOT).replace("hosts: kube_control_plane[0]", "hosts: dns_proxy")
+    )
+    for family, user in (("Debian", "www-data"), ("RedHat", "nginx")):
+        root = tmp_path / family
+        rc, text = run_playbook(
+            playbook,
+            INVENTORY,
+            "-e",
+            f"render_dir={root}",
+            "-e",
+            "dns_proxy_mode=nginx_stream",
+            "-e",
+            "dns_proxy_render_manifest=false",
+            "-e",
+            f"kube_render_os_family={family}",
+            *no_contact_args(script),
+        )
+        assert rc == 0, text
+        conf = (root / "hosts" / "dns1" / "etc" / "nginx" / "nginx.conf").read_text()
+        assert "server 172.21.0.10:53;" in conf
+        assert f"user {user};" in conf
+        assert not (root / "manifests").exists()
+    assert not log.exists(), log.read_text()

@@ -27,6 +27,7 @@ FILTERS = (
     "host_gw_routes",
     "route_commands",
     "dnsmasq_split",
+    "stale_routes",
 )
 ROUTER = "192.168.2.71"
 
@@ -72,6 +73,7 @@ GOOD = {
     ),
     "route_commands": ((["172.20.0.0/16", "172.21.0.0/16"], ROUTER, "windows"), {"merge": True}),
     "dnsmasq_split": (("cluster.local", "192.168.1.97", ["114.114.114.114"]), {}),
+    "stale_routes": ((["172.20.3.0/24 via 10.0.0.3 dev eth0"], [], ["172.20.0.0/16"]), {}),
 }
 
 
@@ -106,6 +108,7 @@ BAD = {
     "host_gw_routes": (({"a": "172.20.1.0/24"}, {"a": "10.9.0.1"}, "10.0.0.0/24"), {}),
     "route_commands": ((["172.20.0.0/16"], ROUTER, "junos"), {}),
     "dnsmasq_split": (("cluster_local", "192.168.1.97", ["114.114.114.114"]), {}),
+    "stale_routes": (([], [], ["172.20.0.0/33"]), {}),
 }
 BAD_MESSAGES = {
     "cluster_check": "settings.pod_cidr: '172.20.0.0/33' is not an IPv4 network",
@@ -115,6 +118,7 @@ BAD_MESSAGES = {
     "host_gw_routes": "node_ips['a']: '10.9.0.1' is not a host address of node_cidr 10.0.0.0/24",
     "route_commands": "style: 'junos' is not a known style; valid styles: cisco, h3c,",
     "dnsmasq_split": "cluster_domain: 'cluster_local' is not a valid domain name",
+    "stale_routes": "owned[0]: '172.20.0.0/33' is not an IPv4 network",
 }
 
 
@@ -217,3 +221,26 @@ def test_filter_error_in_real_jinja_templating_names_the_value():
     out = result.stdout + result.stderr
     assert result.returncode != 0
     assert "kubebin.cluster.service_ip: index: 0 is outside service_cidr 172.21.0.0/16" in out
+
+
+def test_the_cluster_model_filter_wraps_the_core():
+    from ansible_collections.kubebin.cluster.plugins.filter import model
+    from ansible_collections.kubebin.cluster.plugins.plugin_utils import cluster_model
+
+    settings = {
+        "cluster_pod_cidr": "172.20.0.0/16",
+        "cluster_service_cidr": "172.21.0.0/16",
+        "cluster_node_cidr": "10.0.0.0/24",
+    }
+    groups = {"etcd": ["m1"], "k8s_cluster": ["m1", "n1"], "kube_node": ["n1"]}
+    ips = {"m1": "10.0.0.1", "n1": ""}
+    wrapped = model.FilterModule().filters()["cluster_model"]
+    got = wrapped(settings, groups, ips, fallback_ips={"n1": "10.0.0.2"})
+    assert got == cluster_model.cluster_model(
+        settings, groups, ips, fallback_ips={"n1": "10.0.0.2"}
+    )
+    with pytest.raises(
+        AnsibleFilterError,
+        match=r"^kubebin.cluster.cluster_model: kubebin_node_ip is not set for n1",
+    ):
+        wrapped(settings, groups, ips)

@@ -1,0 +1,108 @@
+#!/usr/bin/python
+# Copyright: kubebin.cluster contributors
+# GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
+# The work is done by the action plugin of the same name (plugins/action/template_files.py)
+# and the module kubebin.cluster.write_files; this file holds the documentation.
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+---
+module: template_files
+short_description: Write a role's file list from its templates in one step (install or render mode)
+version_added: "0.2.0"
+description:
+  - Renders each entry of O(files) from the calling role's C(templates/) (or an absolute path)
+    on the controller, with C(item) set to the entry, and writes them all with one run of
+    M(kubebin.cluster.write_files), rewriting only what differs.
+  - Install - on the host, at each O(files[].dest), after O(dirs) are made; O(files[].validate)
+    must accept a file before it replaces the live one.
+  - Render mode (O(render_dir) set, the task delegated to C(localhost)) - the same files under
+    C(<render_dir>/<render_into>/<dest>) on the controller, contacting no host; validators
+    (host tools) and O(dirs) are skipped. The install and C(playbooks/render.yml) call the same
+    task with the same list, so render mode writes every file the install writes.
+  - Returns which files changed and the services (O(files[].service)) whose files changed, so a
+    role restarts only those.
+  - Why a plugin, not a builtin - M(ansible.builtin.template) costs two module runs per file and
+    cannot write a list in one step; measured in docs/design.md section 8 (one module run per
+    role step).
+options:
+  files:
+    description: The role's files.
+    type: list
+    elements: dict
+    required: true
+    suboptions:
+      src:
+        description: The template, relative to the role's C(templates/) or absolute.
+        type: str
+        required: true
+      dest:
+        description: The file's path on the host (under O(root)).
+        type: str
+        required: true
+      mode:
+        description: Octal permissions.
+        type: str
+        default: "0644"
+      validate:
+        description: A command that must accept the new content first (C(%s) its path); install.
+        type: str
+      service:
+        description: The service that reads this file (in RV(services) when the file changed).
+        type: str
+  dirs:
+    description: Directories to create or correct first (install only), C([{path, mode}]).
+    type: list
+    elements: dict
+    default: []
+  root:
+    description:
+      - Install - the directory O(files[].dest) and O(dirs) are relative to (manifests kept under
+        a directory of their own); render mode ignores it.
+    type: path
+    default: /
+  render_dir:
+    description: Render mode - the directory on the controller the files go under.
+    type: path
+  render_into:
+    description: Render mode - the subdirectory of O(render_dir) (C(hosts/<inventory_hostname>)).
+    type: str
+author:
+  - kubebin.cluster maintainers (@kubebin)
+"""
+
+EXAMPLES = r"""
+- name: Write kubelet's and kube-proxy's files
+  kubebin.cluster.template_files:
+    files:
+      - {src: kubeconfig.j2, dest: /etc/kubernetes/kubelet.conf, service: kubelet}
+    dirs: [{path: /etc/kubernetes, mode: "0755"}]
+  register: written
+
+- name: The same list in render mode
+  kubebin.cluster.template_files:
+    files: "{{ kube_node_files }}"
+    render_dir: /tmp/render
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+changed_files:
+  description: The absolute paths of the O(files[].dest) written (or that would be).
+  returned: success
+  type: list
+  elements: str
+  sample: [/etc/kubernetes/kubelet.conf]
+services:
+  description: The O(files[].service) of the files written, sorted, once each.
+  returned: success
+  type: list
+  elements: str
+  sample: [kubelet]
+written:
+  description: The paths relative to the root written (as M(kubebin.cluster.write_files) reports).
+  returned: success
+  type: list
+  elements: str
+"""
