@@ -253,7 +253,7 @@ def _json(value):
 def _slot_of(where, layout):
     """The slot of a subnet key's last part (``a.b.c.d-len``), or None when it is no subnet
     of this layout (another prefix length, outside the pod network, or the first subnet)."""
-    (pod_first, pod_len), subnet_len, _ = layout
+    (pod_first, pod_len), subnet_len = layout[:2]
     match = _SUBNET_KEY_RE.match(where)
     if not match or int(match.group(2)) != subnet_len:
         return None
@@ -305,7 +305,7 @@ def _pinned(s, layout, nodes):
     Returns ({node: slot} for the nodes listed, every pinned slot): a subnet pinned for a name
     not in the inventory yet is held for it, never handed to another node.
     """
-    pod, subnet_len, _ = layout
+    pod, subnet_len = layout[:2]
     pins = {}
     owner = {}
     for name in sorted(s["cluster_pinned_subnets"], key=str):
@@ -355,7 +355,7 @@ def _pinned(s, layout, nodes):
 
 def _check_pin(name, slot, held, leases, layout, *, ip):
     """A pin must agree with what etcd holds for the node, and not be another address's."""
-    pod, subnet_len, _ = layout
+    pod, subnet_len = layout[:2]
     if held is not None and held != slot:
         _fail(
             "cluster_pinned_subnets[%s]: %s, but etcd holds %s for its address %s (%s):"
@@ -423,7 +423,7 @@ def _assign(nodes, ips, pinned, layout, *, leases, kept):
             alloc[name] = (held, "etcd")
         elif name in kept_by_name:
             alloc[name] = (kept_by_name[name], "kept")
-    taken = set(leases) | set(kept) | {slot for slot, _ in alloc.values()} | pinned_slots
+    taken = set(leases) | set(kept) | {pair[0] for pair in alloc.values()} | pinned_slots
     alloc.update(_allocate([n for n in sorted(nodes) if n not in alloc], taken, layout))
     return alloc
 
@@ -474,7 +474,7 @@ def _with_fallback(hosts, node_ips, fallback_ips):
 
 def _keys(s, layout):
     """(lease key, kept key) of a slot."""
-    pod, subnet_len, _ = layout
+    pod, subnet_len = layout[:2]
     flannel = s["cluster_flannel_etcd_prefix"]
     kept = s["cluster_kept_subnets_prefix"]
 
@@ -603,7 +603,7 @@ def cluster_model(settings, groups, node_ips, etcd_keys=None, *, removing=None, 
         layout = cidr._flannel_layout(s["cluster_pod_cidr"], s["cluster_pod_subnet_len"])
     except cidr.CidrError as exc:
         raise ModelError(str(exc)) from None
-    pod, subnet_len, _ = layout
+    pod, subnet_len = layout[:2]
     config, leases, kept = _parse_etcd(etcd_keys, s, layout)
     pins = _pinned(s, layout, set(k8s) | set(removing))
     alloc = _assign(k8s + list(removing), ips, pins, layout, leases=leases, kept=kept)
@@ -621,7 +621,7 @@ def cluster_model(settings, groups, node_ips, etcd_keys=None, *, removing=None, 
         for name in sorted(k8s)
     }
     service_via = ips[(kube_nodes or k8s)[0]][1] if k8s else ""
-    order = {name: slot for name, (slot, _) in alloc.items()}
+    order = {name: pair[0] for name, pair in alloc.items()}
     routes, router_info, gateway, office_routes = _routing(
         s, nodes, order, routers, service_via=service_via, ips=ips
     )

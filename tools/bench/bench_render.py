@@ -91,7 +91,7 @@ def groups_of(hosts):
 def model_seconds(hosts, settings, repeat=20):
     groups, ips = groups_of(hosts)
     start = time.perf_counter()
-    for _ in range(repeat):
+    for _round in range(repeat):
         cluster_model.cluster_model(settings, groups, ips)
     return (time.perf_counter() - start) / repeat
 
