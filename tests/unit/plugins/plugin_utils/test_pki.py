@@ -80,7 +80,7 @@ def test_san_types():
 
 
 def test_certificates_need_the_model():
-    with pytest.raises(pki.PkiError, match="run playbooks/cluster_model.yml first"):
+    with pytest.raises(pki.PkiError, match=r"run playbooks/cluster_model\.yml first"):
         pki.certificates({}, GROUPS, "a", "b")
 
 
