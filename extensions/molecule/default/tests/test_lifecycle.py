@@ -2,8 +2,8 @@
 
 Runs after test_cluster.py on the same converged cluster (the default scenario), in order:
 node2 is removed (drained, deleted, services stopped, its flannel key moved to the kept
-subnets: routes to it gone from
-node1 and the router), its host is rebuilt from scratch (a new lab container, same address),
+subnets: routes to it gone from node1 and the router), its host is rebuilt from scratch (a
+new lab container, same address),
 and add_node.yml adds it back: the same subnet, node1's lease byte-identical and none of its
 services restarted, node2 Ready, pod-to-pod both ways, the router's routes equal to etcd's
 reservations exactly.
