@@ -33,7 +33,7 @@ import re
 
 from ansible_collections.kubebin.cluster.plugins.plugin_utils import cidr
 
-__all__ = ["SETTINGS", "ModelError", "cluster_model", "flannel_config"]
+__all__ = ["SETTINGS", "ModelError", "cluster_model", "flannel_config", "san"]
 
 
 class ModelError(ValueError):
@@ -442,7 +442,8 @@ def flannel_config(settings):
     }
 
 
-def _san(value):
+def san(value):
+    """A subjectAltName entry: kept when it has a type, else IP: for addresses, DNS: for names."""
     value = str(value).strip()
     if re.match(r"(DNS|IP|email|URI):", value):
         return value
@@ -506,7 +507,7 @@ def _routing(s, nodes, order, routers, *, service_via, ips):
 def _sans(s, etcd_hosts, control_plane, nodes, *, ips, kubernetes_ip):
     apiserver = []
     for host in control_plane:
-        apiserver += [_san(host), _san(ips[host][1])]
+        apiserver += [san(host), san(ips[host][1])]
     apiserver += [
         "IP:127.0.0.1",
         "DNS:localhost",
@@ -518,11 +519,11 @@ def _sans(s, etcd_hosts, control_plane, nodes, *, ips, kubernetes_ip):
     ]
     return {
         "etcd": {
-            h: _unique([_san(h), _san(ips[h][1]), "IP:127.0.0.1", "DNS:localhost"])
+            h: _unique([san(h), san(ips[h][1]), "IP:127.0.0.1", "DNS:localhost"])
             for h in etcd_hosts
         },
         "apiserver": _unique(apiserver),
-        "kubelet": {h: _unique([_san(h), _san(nodes[h]["ip"])]) for h in sorted(nodes)},
+        "kubelet": {h: _unique([san(h), san(nodes[h]["ip"])]) for h in sorted(nodes)},
     }
 
 

@@ -10,23 +10,14 @@ Every error is a :class:`PkiError` naming the value and the fix.
 from __future__ import annotations
 
 import posixpath
-import re
+
+from ansible_collections.kubebin.cluster.plugins.plugin_utils.cluster_model import san
 
 __all__ = ["PkiError", "certificates", "host_share", "plan", "san"]
 
 
 class PkiError(ValueError):
     """A PKI input that cannot be planned."""
-
-
-def san(value):
-    """A subjectAltName entry: kept when it has a type, else IP: for addresses, DNS: for names."""
-    value = str(value).strip()
-    if re.match(r"(DNS|IP|email|URI):", value):
-        return value
-    if re.match(r"[0-9]+(\.[0-9]+){3}\Z", value) or ":" in value:
-        return "IP:" + value
-    return "DNS:" + value
 
 
 def _unique(values):

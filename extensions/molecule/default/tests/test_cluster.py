@@ -5,29 +5,22 @@ import ipaddress
 import json
 import os
 import ssl
-import time
 import urllib.error
 import urllib.request
 
 import pytest
-import testinfra
+from lab import ensure_test_image, get_host, wait_for, web_container
 
 MASTER = "kb-cl-m1"
 MASTER_IP = "10.250.4.11"
 NODES = {"kb-cl-n1": "10.250.4.21", "kb-cl-n2": "10.250.4.22"}
 VERSION = "v1.10.13"
 KUBECTL = "kubectl --kubeconfig /etc/kubernetes/admin.conf "
-IMAGE = "kubebin-test/web:1"
 DNS_IMAGES = [
     "k8s-dns-kube-dns-amd64-1.14.10.tar.xz",
     "k8s-dns-dnsmasq-nanny-amd64-1.14.10.tar.xz",
     "k8s-dns-sidecar-amd64-1.14.10.tar.xz",
 ]
-
-
-def get_host(name):
-    inventory = os.environ["MOLECULE_INVENTORY_FILE"]
-    return testinfra.get_host(f"ansible://{name}?ansible_inventory={inventory}")
 
 
 @pytest.fixture(scope="module")
@@ -44,18 +37,6 @@ def kubectl(master, args, check=True):
 
 def kubectl_json(master, args):
     return json.loads(kubectl(master, args + " -o json").stdout)
-
-
-def wait_for(what, probe, timeout=180, delay=3):
-    """Call probe() until it returns a truthy value; fail naming `what` after timeout."""
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(delay)
-    pytest.fail(f"timed out waiting for {what} (last: {last!r})")
 
 
 def node_subnet(host):
@@ -141,15 +122,7 @@ def test_proxy_mode_reported_iptables_here():
 def web(master):
     """A Deployment of a locally built busybox image, two replicas, one per node, a Service."""
     for name in NODES:
-        host = get_host(name)
-        if host.run(f"docker image inspect {IMAGE}").rc != 0:
-            build = host.run(
-                "set -e; command -v busybox >/dev/null || "
-                "(apt-get install -y -qq busybox-static >/dev/null); "
-                "d=$(mktemp -d); cp $(command -v busybox) $d/busybox; "
-                f"tar -C $d -c . | docker import -c 'ENTRYPOINT [\"/busybox\"]' - {IMAGE}"
-            )
-            assert build.rc == 0, build.stderr
+        ensure_test_image(get_host(name))
     manifest = {
         "apiVersion": "v1",
         "kind": "List",
@@ -175,21 +148,7 @@ def web(master):
                                     ]
                                 }
                             },
-                            "containers": [
-                                {
-                                    "name": "web",
-                                    "image": IMAGE,
-                                    "imagePullPolicy": "Never",
-                                    "command": [
-                                        "/busybox",
-                                        "sh",
-                                        "-c",
-                                        "mkdir -p /www && /busybox hostname > /www/index.html"
-                                        " && exec /busybox httpd -f -p 8080 -h /www",
-                                    ],
-                                    "ports": [{"containerPort": 8080}],
-                                }
-                            ],
+                            "containers": [dict(web_container(), ports=[{"containerPort": 8080}])],
                         },
                     },
                 },

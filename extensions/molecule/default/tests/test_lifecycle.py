@@ -14,11 +14,11 @@ import json
 import os
 import re
 import subprocess
-import time
 from pathlib import Path
 
 import pytest
-import testinfra
+from lab import ensure_test_image, wait_for, web_container
+from lab import get_host as host
 
 MASTER = "kb-cl-m1"
 NODE1, NODE2 = "kb-cl-n1", "kb-cl-n2"
@@ -29,26 +29,9 @@ PREFIX = "/coreos.com/network"
 KEPT = "/kubebin/kept-subnets"
 V2 = "bash -lc 'source /etc/profile.d/etcdctl.sh && ETCDCTL_API=2 etcdctl {}'"
 KUBECTL = "kubectl --kubeconfig /etc/kubernetes/admin.conf "
-IMAGE = "kubebin-test/web:1"
 NODE1_UNITS = ["flanneld", "docker", "kubelet", "kube-proxy"]
 PROJECT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[4]))
 STATE = {}
-
-
-def host(name):
-    inventory = os.environ["MOLECULE_INVENTORY_FILE"]
-    return testinfra.get_host(f"ansible://{name}?ansible_inventory={inventory}")
-
-
-def wait_for(what, probe, timeout=120, delay=3):
-    deadline = time.monotonic() + timeout
-    last = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        time.sleep(delay)
-    pytest.fail(f"timed out waiting for {what} (last: {last!r})")
 
 
 def playbook(name, *extra):
@@ -231,15 +214,7 @@ def test_rebuilt_node2_joins_with_add_node_and_gets_its_subnet_back(master):
 def pinned_pods(master):
     """One web pod pinned to each node (nodeName), from a locally built busybox image."""
     for name in (NODE1, NODE2):
-        node = host(name)
-        if node.run(f"docker image inspect {IMAGE}").rc != 0:
-            build = node.run(
-                "set -e; command -v busybox >/dev/null || "
-                "(apt-get install -y -qq busybox-static >/dev/null); "
-                "d=$(mktemp -d); cp $(command -v busybox) $d/busybox; "
-                f"tar -C $d -c . | docker import -c 'ENTRYPOINT [\"/busybox\"]' - {IMAGE}"
-            )
-            assert build.rc == 0, build.stderr
+        ensure_test_image(host(name))
     items = [
         {
             "apiVersion": "v1",
@@ -251,20 +226,7 @@ def pinned_pods(master):
             },
             "spec": {
                 "nodeName": name,
-                "containers": [
-                    {
-                        "name": "web",
-                        "image": IMAGE,
-                        "imagePullPolicy": "Never",
-                        "command": [
-                            "/busybox",
-                            "sh",
-                            "-c",
-                            "mkdir -p /www && /busybox hostname > /www/index.html"
-                            " && exec /busybox httpd -f -p 8080 -h /www",
-                        ],
-                    }
-                ],
+                "containers": [web_container()],
             },
         }
         for i, name in enumerate((NODE1, NODE2), 1)
