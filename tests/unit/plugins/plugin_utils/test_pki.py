@@ -40,9 +40,9 @@ PLAN_SETTINGS = {
 }
 
 
-def certs(extra=(), groups=GROUPS, removing=None):
-    model = cluster_model(SETTINGS, groups, IPS, removing=removing)
-    return pki.certificates(model, groups, "kubernetes-ca", "etcd-ca", list(extra))
+def certs(extra=(), removing=None):
+    model = cluster_model(SETTINGS, GROUPS, IPS, removing=removing)
+    return pki.certificates(model, GROUPS, "kubernetes-ca", "etcd-ca", list(extra))
 
 
 def test_the_certificate_list():
@@ -218,8 +218,9 @@ CERTS = [
 ]
 
 
-def run_plan(directory, certs=CERTS, **settings):
-    return pki_filters.pki_plan(certs, str(directory), PROFILES, dict(PLAN_SETTINGS, **settings))
+def run_plan(directory, wanted=None, **settings):
+    wanted = CERTS if wanted is None else wanted
+    return pki_filters.pki_plan(wanted, str(directory), PROFILES, dict(PLAN_SETTINGS, **settings))
 
 
 def test_a_current_certificate_is_left_alone_and_a_missing_one_is_made(pki_dir):
