@@ -3,17 +3,22 @@
 """Action plugin for kubebin.cluster.template_files: see the module's documentation.
 
 A role's file list is rendered here, on the controller (the role's templates, with ``item``
-set to the entry, as the template lookup does), and written by one run of
-kubebin.cluster.write_files: on the host in an install, under ``render_dir`` on the
-controller in render mode (the render task runs with ``delegate_to: localhost``). Both modes
-go through this one code path, so render mode writes exactly what the install writes.
+set to the entry, as the template lookup does), then written: on the host by one run of
+kubebin.cluster.write_files in an install; under ``render_dir`` in render mode, here on the
+controller with the module's own file helpers (module_utils/files.py) and no module run,
+which is what a render of a hundred hosts costs per host. Both modes render through this one
+code path, so render mode writes exactly what the install writes.
 """
 
 from __future__ import annotations
 
+import os
+
 from ansible.errors import AnsibleActionFail
 from ansible.plugins.action import ActionBase
 from ansible.plugins.loader import lookup_loader
+
+from ansible_collections.kubebin.cluster.plugins.module_utils.files import differs, read_text, write
 
 MODULE = "kubebin.cluster.write_files"
 
@@ -33,6 +38,36 @@ class ActionModule(ActionBase):
             raise AnsibleActionFail(
                 "files: rendering %s for %s failed: %s" % (item["src"], item["dest"], exc)
             ) from exc
+
+    def _render_locally(self, root, files):
+        """write_files' result for FILES written under ROOT on the controller."""
+        written, diffs = [], []
+        for entry in files:
+            path = os.path.normpath(os.path.join(root, entry["path"].lstrip("/")))
+            if not path.startswith(os.path.normpath(root) + os.sep):
+                raise AnsibleActionFail(
+                    "files: path %r leaves render_dir %s" % (entry["path"], root)
+                )
+            data = entry["content"].encode("utf-8")
+            mode = int(entry["mode"], 8)
+            if not differs(path, data, mode):
+                continue
+            written.append(os.path.relpath(path, root))
+            if self._task.diff:
+                diffs.append(
+                    {
+                        "before_header": path,
+                        "after_header": path,
+                        "before": read_text(path),
+                        "after": entry["content"],
+                    }
+                )
+            if not self._task.check_mode:
+                write(path, data, mode)
+        result = {"changed": bool(written), "written": written, "changed_dirs": []}
+        if self._task.diff:
+            result["diff"] = diffs
+        return result
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
@@ -70,8 +105,11 @@ class ActionModule(ActionBase):
             }
             for d in (args.get("dirs") or [] if not render_dir else [])
         ]
-        module_args = {"root": render_dir or args.get("root") or "/", "files": out, "dirs": dirs}
-        written = self._execute_module(MODULE, module_args=module_args, task_vars=task_vars)
+        if render_dir:
+            written = self._render_locally(render_dir, out)
+        else:
+            module_args = {"root": args.get("root") or "/", "files": out, "dirs": dirs}
+            written = self._execute_module(MODULE, module_args=module_args, task_vars=task_vars)
         result.update(written)
         if written.get("failed"):
             return result

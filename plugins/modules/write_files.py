@@ -98,6 +98,8 @@ import stat
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.kubebin.cluster.plugins.module_utils.files import differs, read_text, write
+
 
 def target(module, root, rel):
     """The absolute path of REL under ROOT; refuses paths that leave ROOT."""
@@ -126,24 +128,6 @@ def validate(module, command, tmp, path):
             msg="%s was not written: %s refused it (rc %d): %s"
             % (path, argv[0], rc, (err or out).strip())
         )
-
-
-def read_text(path):
-    try:
-        with open(path, "rb") as handle:
-            return handle.read().decode("utf-8", "replace")
-    except FileNotFoundError:
-        return ""
-
-
-def differs(path, data, mode):
-    try:
-        with open(path, "rb") as handle:
-            if handle.read() != data:
-                return True
-        return stat.S_IMODE(os.stat(path).st_mode) != mode
-    except FileNotFoundError:
-        return True
 
 
 def main():
@@ -206,14 +190,13 @@ def main():
             )
         if module.check_mode:
             continue
-        os.makedirs(os.path.dirname(path), exist_ok=True)
-        tmp = path + ".kubebin-tmp"
-        with open(tmp, "wb") as handle:
-            handle.write(data)
-        os.chmod(tmp, mode)
+        check = None
         if item.get("validate"):
-            validate(module, item["validate"], tmp, path)
-        os.replace(tmp, path)
+
+            def check(tmp, command=item["validate"], dest=path):
+                validate(module, command, tmp, dest)
+
+        write(path, data, mode, check)
     result = dict(changed=bool(written or changed_dirs), written=written, changed_dirs=changed_dirs)
     if module._diff:
         result["diff"] = diffs
