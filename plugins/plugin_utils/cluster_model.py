@@ -496,8 +496,6 @@ def _routing(s, nodes, order, routers, *, service_via, ips):
     for name in routers:
         inside = name in nodes
         own = [] if inside else [{"dest": r["dest"], "via": r["via"]} for r in routes]
-        if not inside:
-            own.append({"dest": s["cluster_service_cidr"], "via": service_via})
         router_info[name] = {"ip": ips[name][1], "in_cluster": inside, "routes": own}
     gateway = ips[routers[0]][1] if routers else ""
     office = [{"dest": s[k], "via": gateway} for k in ("cluster_pod_cidr", "cluster_service_cidr")]
@@ -567,9 +565,10 @@ def cluster_model(settings, groups, node_ips, etcd_keys=None, *, removing=None, 
     ``host_gw_routes``      ``[{dest, via, node}]`` sorted by subnet: each node's subnet via its
                             address. A node's own host-gw routes are this list without its entry
     ``routers``             ``{name: {ip, in_cluster, routes}}``: a router outside k8s_cluster
-                            routes every node's subnet (host-gw) and the service network
-                            (via ``service_via``); one inside needs none (flanneld, kube-proxy)
-    ``service_via``         the first kube_node host's address (kube-proxy answers there)
+                            routes every node's subnet (host-gw); one inside needs none
+                            (flanneld). The router role adds the service network's route
+    ``service_via``         where a router outside the cluster sends the service network: the
+                            first kube_node host's address (kube-proxy answers there)
     ``office_gateway``      the first router's address ('' without a router)
     ``office_routes``       ``[{dest, via}]``: the pod and service networks via the router
     ``reservations``        ``{lease_key: {value: {PublicIP, BackendType}}}`` flannel_network

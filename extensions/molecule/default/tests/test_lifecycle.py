@@ -136,6 +136,15 @@ def test_remove_node2(master):
     assert len(STATE["node1_lease"]) == 1, STATE["node1_lease"]
     STATE["node1_units"] = unit_starts(node1)
     assert pod_routes(router) == subnets  # before: the router reaches every node's subnet
+    # ...and the service network through one node, once (live and in the boot-time unit).
+    live = [
+        x
+        for x in router.run("ip -4 route show").stdout.splitlines()
+        if x.startswith("172.21.0.0/16 ")
+    ]
+    assert live == [f"172.21.0.0/16 via {IPS[NODE1]} dev eth0"], live
+    unit = router.file("/etc/systemd/system/kubebin-router-routes.service").content_string
+    assert unit.count("ip route replace 172.21.0.0/16 ") == 1, unit
 
     playbook("ops/remove_node.yml", "-e", f"remove_nodes={NODE2}")
 

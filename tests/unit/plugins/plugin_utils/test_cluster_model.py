@@ -158,9 +158,9 @@ def test_router_outside_the_cluster_routes_every_node_and_the_services():
     m = model(groups=groups)
     r = m["routers"]["router1"]
     assert r["in_cluster"] is False
-    assert r["routes"][-1] == {"dest": "172.21.0.0/16", "via": m["service_via"]}
-    assert r["routes"][:-1] == [{"dest": x["dest"], "via": x["via"]} for x in m["host_gw_routes"]]
-    assert len(r["routes"]) == len(m["nodes"]) + 1
+    assert r["routes"] == [{"dest": x["dest"], "via": x["via"]} for x in m["host_gw_routes"]]
+    assert len(r["routes"]) == len(m["nodes"])
+    assert m["service_via"] == "192.168.1.94"
 
 
 # ------------------------------------------------------------------------------------------
