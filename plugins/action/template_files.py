@@ -5,35 +5,96 @@
 A role's file list is rendered here, on the controller (the role's templates, with ``item``
 set to the entry, as the template lookup does), then written: on the host by one run of
 kubebin.cluster.write_files in an install; under ``render_dir`` in render mode, here on the
-controller with the module's own file helpers (module_utils/files.py) and no module run,
-which is what a render of a hundred hosts costs per host. Both modes render through this one
-code path, so render mode writes exactly what the install writes.
+controller with the module's own file helpers (module_utils/files.py) and no module run.
+Both modes render through ``_render``, so render mode writes exactly what the install writes.
+
+Render mode of many hosts (``hosts``) is one task on the controller: each host's variables
+come from the run's variable manager as a task of this role would see them on that host, the
+role's settings are checked against its argument spec per host, and Jinja's compiled code is
+reused between hosts (plugin_utils/jinja_cache.py). What that saves is measured by
+``make bench`` (tools/bench/bench_render.py): a task per host costs a process and the task's
+own templating per host, and compiling the same expressions again per host cost most of
+what was left.
 """
 
 from __future__ import annotations
 
 import os
 
+import yaml
 from ansible.errors import AnsibleActionFail
+from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
-from ansible.plugins.loader import lookup_loader
+from ansible.template import Templar, trust_as_template
 
 from ansible_collections.kubebin.cluster.plugins.module_utils.files import differs, read_text, write
+from ansible_collections.kubebin.cluster.plugins.plugin_utils.jinja_cache import (
+    jinja_caches,
+)
+
+try:  # the template lookup's own engine calls (ansible-core 2.19)
+    from ansible._internal._templating._engine import TemplateOptions, TemplateOverrides
+    from ansible._internal._templating._template_vars import generate_ansible_template_vars
+except ImportError as exc:  # pragma: no cover - a newer ansible-core moved them
+    raise ImportError(
+        "kubebin.cluster.template_files needs ansible-core 2.19's templating engine: %s" % exc
+    ) from exc
 
 MODULE = "kubebin.cluster.write_files"
+OPTIONS = {
+    "files",
+    "files_from",
+    "hosts",
+    "check_spec",
+    "dirs",
+    "root",
+    "render_dir",
+    "render_into",
+}
+# The template lookup's settings (trim_blocks on), so a file renders as it does through it.
+_TEMPLATE_OVERRIDES = TemplateOverrides.from_kwargs(
+    dict(
+        variable_start_string="{{",
+        variable_end_string="}}",
+        comment_start_string="{#",
+        comment_end_string="#}",
+        trim_blocks=True,
+    )
+)
 
 
 class ActionModule(ActionBase):
     TRANSFERS_FILES = False
 
-    def _render(self, item, task_vars):
-        lookup = lookup_loader.get(
-            "ansible.builtin.template", loader=self._loader, templar=self._templar
-        )
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self._sources = {}  # template path -> its text, read once per task
+
+    def _render(self, item, variables, templar):
+        """ITEM's template rendered with VARIABLES and ``item``, as the template lookup renders
+        it, without the lookup's deep copy of every variable for each file."""
+        src = str(item["src"])
         try:
-            return lookup.run(
-                [str(item["src"])], variables=task_vars, template_vars={"item": item}
-            )[0]
+            path = self._find_needle("templates", src)
+            if path not in self._sources:
+                self._sources[path] = trust_as_template(self._loader.get_text_file_contents(path))
+            context = dict(variables)
+            context.update(
+                generate_ansible_template_vars(
+                    path=src,
+                    fullpath=path,
+                    include_ansible_managed="ansible_managed" not in context,
+                )
+            )
+            context["item"] = item
+            searchpath = [os.path.dirname(path)]
+            for base in variables.get("ansible_search_path", []):
+                searchpath += [os.path.join(base, "templates"), base]
+            engine = templar.copy_with_new_env(available_variables=context, searchpath=searchpath)
+            return engine._engine.template(
+                self._sources[path],
+                options=TemplateOptions(escape_backslashes=False, overrides=_TEMPLATE_OVERRIDES),
+            )
         except Exception as exc:
             raise AnsibleActionFail(
                 "files: rendering %s for %s failed: %s" % (item["src"], item["dest"], exc)
@@ -69,14 +130,8 @@ class ActionModule(ActionBase):
             result["diff"] = diffs
         return result
 
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        task_vars = task_vars or {}
-        args = dict(self._task.args)
-        unknown = sorted(set(args) - {"files", "dirs", "root", "render_dir", "render_into"})
-        if unknown:
-            raise AnsibleActionFail("unknown option(s): %s" % ", ".join(unknown))
-        files = args.get("files")
+    @staticmethod
+    def _checked_files(files):
         if not isinstance(files, list) or not all(isinstance(f, dict) for f in files):
             raise AnsibleActionFail(
                 "files must be a list of dicts (src, dest, mode, validate, service)"
@@ -84,20 +139,134 @@ class ActionModule(ActionBase):
         for item in files:
             if not item.get("src") or not item.get("dest"):
                 raise AnsibleActionFail("files: every entry needs src and dest (%r)" % (item,))
+        return files
+
+    def _entries(self, files, variables, templar, prefix, keep_validate):
+        return [
+            dict(
+                {
+                    "path": prefix + "/" + str(item["dest"]).lstrip("/"),
+                    "content": self._render(item, variables, templar),
+                    "mode": str(item.get("mode") or "0644"),
+                },
+                **(
+                    {"validate": item["validate"]} if keep_validate and item.get("validate") else {}
+                ),
+            )
+            for item in files
+        ]
+
+    # Render mode of many hosts -------------------------------------------------------------
+
+    def _spec(self, entry_point):
+        """The options of ENTRY_POINT in the calling role's meta/argument_specs.yml."""
+        role = self._task._role
+        if role is None:
+            raise AnsibleActionFail("check_spec needs the task to be in a role")
+        path = os.path.join(role._role_path, "meta", "argument_specs.yml")
+        with open(path, encoding="utf-8") as handle:
+            specs = (yaml.safe_load(handle) or {}).get("argument_specs") or {}
+        if entry_point not in specs:
+            raise AnsibleActionFail(
+                "check_spec: %s has no entry point %r (%s)" % (path, entry_point, ", ".join(specs))
+            )
+        return specs[entry_point].get("options") or {}
+
+    def _hosts_variables(self, names, task_vars):
+        """(name, variables) for each host of NAMES, as a task of this role sees them there.
+
+        The variable manager gives each host's own; what the controller's play loaded with
+        include_vars and set_fact (the version table, the cluster model) is the run's, not a
+        host's, and is laid under each host's own."""
+        hostvars = task_vars.get("hostvars")
+        try:
+            manager, inventory = hostvars._variable_manager, hostvars._inventory
+            shared_vars = dict(manager._vars_cache.get(task_vars["inventory_hostname"], {}))
+            shared_facts = dict(
+                manager._nonpersistent_fact_cache.get(task_vars["inventory_hostname"], {})
+            )
+        except (AttributeError, KeyError) as exc:
+            raise AnsibleActionFail(
+                "hosts: the run's variable manager is not reachable (%s);"
+                " this needs ansible-core 2.19" % exc
+            ) from exc
+        play = self._task.get_play()
+        every = list(task_vars.get("ansible_play_hosts_all") or [])
+        for name in names:
+            host = inventory.get_host(name)
+            if host is None:
+                raise AnsibleActionFail("hosts: %r is not in the inventory" % (name,))
+            manager._vars_cache[name] = dict(shared_vars, **manager._vars_cache.get(name, {}))
+            manager._nonpersistent_fact_cache[name] = dict(
+                shared_facts, **manager._nonpersistent_fact_cache.get(name, {})
+            )
+            yield (
+                name,
+                manager.get_vars(
+                    play=play, host=host, task=self._task, _hosts=every, _hosts_all=every
+                ),
+            )
+
+    def _check(self, host, options, variables, templar):
+        provided = {k: templar.template(variables[k]) for k in options if k in variables}
+        errors = ArgumentSpecValidator(options).validate(provided).error_messages
+        if errors:
+            raise AnsibleActionFail(
+                "%s: the settings of role %s do not pass its argument spec: %s"
+                % (host, self._task._role.get_name(), "; ".join(errors))
+            )
+
+    def _render_hosts(self, args, task_vars):
+        name = args.get("files_from")
+        if not isinstance(name, str) or not name:
+            raise AnsibleActionFail(
+                "hosts needs files_from: the name of the variable holding the files"
+            )
+        if not args.get("render_dir"):
+            raise AnsibleActionFail("hosts is for render mode: set render_dir")
+        hosts = args["hosts"]
+        if not isinstance(hosts, list):
+            raise AnsibleActionFail("hosts must be a list of inventory host names (%r)" % (hosts,))
+        options = self._spec(args["check_spec"]) if args.get("check_spec") else {}
+        written, rendered, diffs = [], {}, []
+        for host, variables in self._hosts_variables(hosts, task_vars):
+            templar = Templar(loader=self._loader, variables=variables)
+            if options:
+                self._check(host, options, variables, templar)
+            if name not in variables:
+                raise AnsibleActionFail("files_from: %s is not defined for %s" % (name, host))
+            files = self._checked_files(templar.template(variables[name]))
+            prefix = "/" + (args.get("render_into") or "hosts/%s" % host).strip("/")
+            done = self._render_locally(
+                args["render_dir"], self._entries(files, variables, templar, prefix, False)
+            )
+            written += done["written"]
+            rendered[host] = len(files)
+            diffs += done.get("diff", [])
+        result = {"changed": bool(written), "written": written, "rendered": rendered}
+        if self._task.diff:
+            result["diff"] = diffs
+        return result
+
+    # ---------------------------------------------------------------------------------------
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        task_vars = task_vars or {}
+        args = dict(self._task.args)
+        unknown = sorted(set(args) - OPTIONS)
+        if unknown:
+            raise AnsibleActionFail("unknown option(s): %s" % ", ".join(unknown))
+        if args.get("hosts") is not None:
+            with jinja_caches():
+                result.update(self._render_hosts(args, task_vars))
+            return result
+        files = self._checked_files(args.get("files"))
         render_dir = args.get("render_dir") or ""
         into = args.get("render_into") or "hosts/%s" % task_vars.get("inventory_hostname", "")
         prefix = "/" + into.strip("/") if render_dir else ""
-
-        out = []
-        for item in files:
-            entry = {
-                "path": prefix + "/" + str(item["dest"]).lstrip("/"),
-                "content": self._render(item, task_vars),
-                "mode": str(item.get("mode") or "0644"),
-            }
-            if item.get("validate") and not render_dir:  # validators are the host's tools
-                entry["validate"] = item["validate"]
-            out.append(entry)
+        # validators are the host's tools: not run in render mode
+        out = self._entries(files, task_vars, self._templar, prefix, not render_dir)
         dirs = [
             {
                 "path": prefix + "/" + str(d["path"]).lstrip("/"),

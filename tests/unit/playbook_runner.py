@@ -14,9 +14,11 @@ ANSIBLE_PLAYBOOK = shutil.which(
 ) or shutil.which("ansible-playbook")
 
 
-def run_playbook(playbook, inventory, *extra, timeout=300):
-    """(return code, stdout + stderr) of ansible-playbook PLAYBOOK -i INVENTORY EXTRA..."""
+def run_playbook(playbook, inventory, *extra, timeout=300, env_extra=None):
+    """(return code, stdout + stderr) of ansible-playbook PLAYBOOK -i INVENTORY EXTRA...
+    (ENV_EXTRA: more environment variables)"""
     env = dict(os.environ, ANSIBLE_CONFIG=str(ROOT / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    env.update(env_extra or {})
     env["PATH"] = f"{ROOT / '.venv' / 'bin'}{os.pathsep}{env.get('PATH', '')}"
     proc = subprocess.run(
         [ANSIBLE_PLAYBOOK, str(playbook), "-i", str(inventory), *extra],

@@ -21,14 +21,19 @@ PLAY = """\
   ansible.builtin.import_playbook: {root}/playbooks/cluster_model.yml
 
 - name: Render the DNS proxy manifest only
-  hosts: kube_control_plane[0]
+  hosts: localhost
+  connection: local
   gather_facts: false
   tasks:
     - name: Render dns_proxy
       ansible.builtin.include_role:
         name: kubebin.cluster.dns_proxy
         tasks_from: render
+      vars:
+        render_hosts: {hosts}
+        dns_proxy_render_manifest_from: "{manifest_from}"
 """
+MANIFEST_ONLY = dict(hosts="[]", manifest_from="{{ groups['kube_control_plane'][0] }}")
 MINORS = {"1.10": "1.10.13", "1.35": "1.35.0"}
 
 
@@ -37,7 +42,7 @@ def dns_renders(tmp_path_factory, ssh_tripwire):
     script, log = ssh_tripwire
     base = tmp_path_factory.mktemp("dns-proxy")
     playbook = base / "render-dns-proxy.yml"
-    playbook.write_text(PLAY.format(root=ROOT))
+    playbook.write_text(PLAY.format(root=ROOT, **MANIFEST_ONLY))
     out = {}
     for minor, version in MINORS.items():
         root = base / minor
@@ -124,7 +129,7 @@ def test_nginx_stream_hosts_get_the_install_s_nginx_conf(tmp_path, ssh_tripwire)
     script, log = ssh_tripwire
     playbook = tmp_path / "render-nginx.yml"
     playbook.write_text(
-        PLAY.format(root=ROOT).replace("hosts: kube_control_plane[0]", "hosts: dns_proxy")
+        PLAY.format(root=ROOT, hosts="\"{{ groups['dns_proxy'] }}\"", manifest_from="")
     )
     for family, user in (("Debian", "www-data"), ("RedHat", "nginx")):
         root = tmp_path / family
@@ -135,8 +140,6 @@ def test_nginx_stream_hosts_get_the_install_s_nginx_conf(tmp_path, ssh_tripwire)
             f"render_dir={root}",
             "-e",
             "dns_proxy_mode=nginx_stream",
-            "-e",
-            "dns_proxy_render_manifest=false",
             "-e",
             f"kube_render_os_family={family}",
             *no_contact_args(script),
