@@ -27,7 +27,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.plugins.action import ActionBase
 from ansible.template import Templar, trust_as_template
 
-from ansible_collections.kubebin.cluster.plugins.module_utils.files import differs, read_text, write
+from ansible_collections.kubebin.cluster.plugins.module_utils.files import FilesError, write_tree
 from ansible_collections.kubebin.cluster.plugins.plugin_utils.jinja_cache import (
     jinja_caches,
 )
@@ -48,6 +48,7 @@ OPTIONS = {
     "check_spec",
     "dirs",
     "root",
+    "units",
     "render_dir",
     "render_into",
 }
@@ -102,33 +103,12 @@ class ActionModule(ActionBase):
 
     def _render_locally(self, root, files):
         """write_files' result for FILES written under ROOT on the controller."""
-        written, diffs = [], []
-        for entry in files:
-            path = os.path.normpath(os.path.join(root, entry["path"].lstrip("/")))
-            if not path.startswith(os.path.normpath(root) + os.sep):
-                raise AnsibleActionFail(
-                    "files: path %r leaves render_dir %s" % (entry["path"], root)
-                )
-            data = entry["content"].encode("utf-8")
-            mode = int(entry["mode"], 8)
-            if not differs(path, data, mode):
-                continue
-            written.append(os.path.relpath(path, root))
-            if self._task.diff:
-                diffs.append(
-                    {
-                        "before_header": path,
-                        "after_header": path,
-                        "before": read_text(path),
-                        "after": entry["content"],
-                    }
-                )
-            if not self._task.check_mode:
-                write(path, data, mode)
-        result = {"changed": bool(written), "written": written, "changed_dirs": []}
-        if self._task.diff:
-            result["diff"] = diffs
-        return result
+        try:
+            done = write_tree(root, files, check_mode=self._task.check_mode, diff=self._task.diff)
+        except FilesError as exc:
+            raise AnsibleActionFail(str(exc)) from exc
+        done.pop("services")
+        return done
 
     @staticmethod
     def _checked_files(files):
@@ -141,20 +121,22 @@ class ActionModule(ActionBase):
                 raise AnsibleActionFail("files: every entry needs src and dest (%r)" % (item,))
         return files
 
-    def _entries(self, files, variables, templar, prefix, keep_validate):
-        return [
-            dict(
-                {
-                    "path": prefix + "/" + str(item["dest"]).lstrip("/"),
-                    "content": self._render(item, variables, templar),
-                    "mode": str(item.get("mode") or "0644"),
-                },
-                **(
-                    {"validate": item["validate"]} if keep_validate and item.get("validate") else {}
-                ),
-            )
-            for item in files
-        ]
+    def _entries(self, files, variables, templar, prefix, on_host):
+        """write_files' entries for FILES; ON_HOST: with what only the host uses (validators
+        and the service each file restarts)."""
+        out = []
+        for item in files:
+            entry = {
+                "path": prefix + "/" + str(item["dest"]).lstrip("/"),
+                "content": self._render(item, variables, templar),
+                "mode": str(item.get("mode") or "0644"),
+            }
+            if on_host:
+                for key in ("validate", "validate_if_exists", "service"):
+                    if item.get(key):
+                        entry[key] = str(item[key])
+            out.append(entry)
+        return out
 
     # Render mode of many hosts -------------------------------------------------------------
 
@@ -265,7 +247,6 @@ class ActionModule(ActionBase):
         render_dir = args.get("render_dir") or ""
         into = args.get("render_into") or "hosts/%s" % task_vars.get("inventory_hostname", "")
         prefix = "/" + into.strip("/") if render_dir else ""
-        # validators are the host's tools: not run in render mode
         out = self._entries(files, task_vars, self._templar, prefix, not render_dir)
         dirs = [
             {
@@ -278,6 +259,8 @@ class ActionModule(ActionBase):
             written = self._render_locally(render_dir, out)
         else:
             module_args = {"root": args.get("root") or "/", "files": out, "dirs": dirs}
+            if args.get("units"):
+                module_args["units"] = args["units"]
             written = self._execute_module(MODULE, module_args=module_args, task_vars=task_vars)
         result.update(written)
         if written.get("failed"):

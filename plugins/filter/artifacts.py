@@ -37,4 +37,6 @@ class FilterModule:
             "artifacts_install": _wrap(core.install_set, "artifacts_install"),
             "artifacts_bad_files": _wrap(core.bad_install_files, "artifacts_bad_files"),
             "artifacts_mirror_kind": _wrap(core.mirror_kind, "artifacts_mirror_kind"),
+            "artifacts_cached": _wrap(core.cached_names, "artifacts_cached"),
+            "artifacts_image_load_args": _wrap(core.image_load_args, "artifacts_image_load_args"),
         }

@@ -41,6 +41,7 @@ flannel_subnets = _wrap(core.flannel_subnets)
 flannel_lease_key = _wrap(core.flannel_lease_key)
 host_gw_routes = _wrap(core.host_gw_routes)
 route_commands = _wrap(core.route_commands)
+route_files = _wrap(core.route_files)
 dnsmasq_split = _wrap(core.dnsmasq_split)
 stale_routes = _wrap(core.stale_routes)
 
@@ -56,6 +57,7 @@ class FilterModule:
             "flannel_lease_key": flannel_lease_key,
             "host_gw_routes": host_gw_routes,
             "route_commands": route_commands,
+            "route_files": route_files,
             "dnsmasq_split": dnsmasq_split,
             "stale_routes": stale_routes,
         }

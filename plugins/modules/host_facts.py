@@ -18,6 +18,10 @@ description:
     (loaded, built in, or loadable by C(modprobe)); installed versions of the listed packages
     (dpkg or rpm); swap in use; the iptables FORWARD policy; whether listed systemd units
     are active.
+  - With O(gather_subset), also the host's Ansible facts of that subset, gathered in the same
+    run by ansible-core's own fact collectors (what M(ansible.builtin.setup) runs), and marked
+    as gathered, so the plays after it do not gather again (C(gathering = smart)). That is one
+    module run per host less on every C(site.yml) run (measured in docs/design.md section 8).
 options:
   sysctls:
     description: Sysctl names to read (dotted, as in C(sysctl -a)).
@@ -40,6 +44,24 @@ options:
     description: Fact name to systemd unit; the fact is V(true) when the unit is active.
     type: dict
     default: {}
+  gather_subset:
+    description:
+      - Also return the Ansible facts of these subsets (as M(ansible.builtin.setup)'s
+        O(ansible.builtin.setup#module:gather_subset)); V([]) - none.
+    type: list
+    elements: str
+    default: []
+  fact_path:
+    description: Where the C(local) subset reads local facts (as M(ansible.builtin.setup)).
+    type: path
+    default: /etc/ansible/facts.d
+  installed_packages:
+    description:
+      - Also return the names of every installed package (dpkg or rpm) as the fact
+        C(kubebin_installed_packages); M(kubebin.cluster.packages) then skips its module run
+        for packages known installed (one package query per host and run, not one per role).
+    type: bool
+    default: false
 notes:
   - Read-only; supports check mode.
 author:
@@ -57,6 +79,17 @@ EXAMPLES = r"""
 """
 
 RETURN = r"""
+ansible_facts:
+  description:
+    - With O(gather_subset), the host's Ansible facts of those subsets.
+    - With O(installed_packages), C(kubebin_installed_packages) - every installed package's name.
+  returned: when O(gather_subset) or O(installed_packages) is set
+  type: dict
+  sample:
+    os_family: Debian
+    distribution: Debian
+    distribution_version: "12.8"
+    kernel: 6.1.0-28-amd64
 host:
   description: The facts, keys as C(kubebin.cluster.kernel_findings) documents them.
   returned: always
@@ -78,6 +111,34 @@ import os
 import platform
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.facts import ansible_collector, default_collectors
+from ansible.module_utils.facts.namespace import PrefixFactNamespace
+
+from ansible_collections.kubebin.cluster.plugins.module_utils.packages import FACT as PACKAGES_FACT
+from ansible_collections.kubebin.cluster.plugins.module_utils.packages import installed
+
+# setup's own minimal subset (what "min" means to it)
+MINIMAL_SUBSET = frozenset(
+    [
+        "apparmor",
+        "caps",
+        "cmdline",
+        "date_time",
+        "distribution",
+        "dns",
+        "env",
+        "fips",
+        "local",
+        "lsb",
+        "pkg_mgr",
+        "platform",
+        "python",
+        "selinux",
+        "service_mgr",
+        "ssh_pub_keys",
+        "user",
+    ]
+)
 
 from ansible_collections.kubebin.cluster.plugins.module_utils.kmod import (
     builtin_modules,
@@ -197,6 +258,9 @@ def main():
             modules=dict(type="list", elements="str", default=[]),
             packages=dict(type="dict", default={}),
             units=dict(type="dict", default={}),
+            gather_subset=dict(type="list", elements="str", default=[]),
+            fact_path=dict(type="path", default="/etc/ansible/facts.d"),
+            installed_packages=dict(type="bool", default=False),
         ),
         supports_check_mode=True,
     )
@@ -231,7 +295,33 @@ def main():
             _rc, out, _err = module.run_command([systemctl, "is-active", str(unit)])
             host[fact] = out.strip() == "active"
 
-    module.exit_json(changed=False, host=host)
+    result = {"changed": False, "host": host}
+    if params["gather_subset"]:
+        result["ansible_facts"] = ansible_facts(module, params["gather_subset"])
+    if params["installed_packages"]:
+        names = installed(module)
+        if names is not None:
+            result.setdefault("ansible_facts", {})[PACKAGES_FACT] = sorted(names)
+    module.exit_json(**result)
+
+
+def ansible_facts(module, subset):
+    """The Ansible facts of SUBSET, as setup gathers them, marked gathered for the run."""
+    try:
+        collector = ansible_collector.get_ansible_collector(
+            all_collector_classes=default_collectors.collectors,
+            namespace=PrefixFactNamespace(namespace_name="ansible", prefix="ansible_"),
+            filter_spec=[],
+            gather_subset=subset,
+            gather_timeout=10,
+            minimal_gather_subset=MINIMAL_SUBSET,
+        )
+    except Exception as exc:  # a bad subset name: say which
+        module.fail_json(msg="gather_subset %s: %s" % (subset, exc))
+    facts = collector.collect(module=module)
+    # the flag ansible.builtin.gather_facts sets: smart gathering skips this host afterwards
+    facts["_ansible_facts_gathered"] = True
+    return facts
 
 
 if __name__ == "__main__":

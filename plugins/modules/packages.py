@@ -19,6 +19,10 @@ description:
   - A name the database does not know (a version pin such as C(docker.io=20.10*), a virtual
     package) counts as missing, so the package manager decides.
   - Supports check mode (reports the missing packages, installs nothing).
+  - When this run already knows the host's installed packages (the fact
+    C(kubebin_installed_packages) from M(kubebin.cluster.host_facts), as preflight gathers it)
+    and has all of O(names), the action plugin answers without a module run; after an install
+    the fact gains the names.
 options:
   names:
     description: The packages.
@@ -51,7 +55,7 @@ missing:
   elements: str
 manager:
   description: The package manager used (apt-get, dnf or yum).
-  returned: always
+  returned: when the module ran
   type: str
 """
 
@@ -61,25 +65,10 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.kubebin.cluster.plugins.module_utils.packages import installed
+
 APT_LISTS = "/var/lib/apt/lists"
 APT_STAMP = "/var/lib/apt/periodic/update-success-stamp"
-
-
-def installed_debian(module, names):
-    query = module.get_bin_path("dpkg-query", required=True)
-    out = module.run_command([query, "-W", "-f=${db:Status-Abbrev} ${binary:Package}\n", *names])[1]
-    found = set()
-    for line in out.splitlines():
-        fields = line.split()
-        if len(fields) >= 2 and fields[0] == "ii":
-            found.add(fields[-1].split(":")[0])
-    return found
-
-
-def installed_redhat(module, names):
-    rpm = module.get_bin_path("rpm", required=True)
-    out = module.run_command([rpm, "-q", "--qf", "ii %{NAME}\n", *names])[1]
-    return set(line.split()[1] for line in out.splitlines() if line.startswith("ii "))
 
 
 def lists_stale(valid_time, lists=APT_LISTS, stamp=APT_STAMP):
@@ -135,13 +124,14 @@ def main():
     apt_get = module.get_bin_path("apt-get")
     if apt_get:
         manager = "apt-get"
-        have = installed_debian(module, names)
     else:
         manager = module.get_bin_path("dnf") or module.get_bin_path("yum")
         if not manager:
             module.fail_json(msg="no apt-get, dnf or yum on this host")
-        have = installed_redhat(module, names)
         manager = os.path.basename(manager)
+    have = installed(module, names)
+    if have is None:
+        module.fail_json(msg="neither dpkg-query nor rpm on this host")
     missing = [n for n in names if n not in have]
     if missing and not module.check_mode:
         if apt_get:

@@ -55,8 +55,13 @@ options:
       validate:
         description: A command that must accept the new content first (C(%s) its path); install.
         type: str
+      validate_if_exists:
+        description: Validate only when this path exists (the validator, until it is installed).
+        type: path
       service:
-        description: The service that reads this file (in RV(services) when the file changed).
+        description:
+          - The service that reads this file (in RV(services) when the file changed); with
+            O(units), it restarts when the file is written.
         type: str
   dirs:
     description: Directories to create or correct first (install only), C([{path, mode}]).
@@ -75,6 +80,15 @@ options:
   render_into:
     description: Render mode - the subdirectory of O(render_dir) (C(hosts/<inventory_hostname>)).
     type: str
+  units:
+    description:
+      - Install - the component's systemd units to keep running after the files are written,
+        in the same module run (write_files'
+        O(kubebin.cluster.write_files#module:units) - C(names), C(restart), C(enabled),
+        C(requires)) - daemon-reload when a unit file or
+        drop-in was written, enable, start what does not run, restart what runs and had a file
+        written or is in C(restart). Render mode ignores it.
+    type: dict
   hosts:
     description:
       - Render mode of many hosts - the inventory hosts whose files to render, each under
@@ -135,6 +149,10 @@ written:
   returned: success
   type: list
   elements: str
+units:
+  description: With O(units) (install), what M(kubebin.cluster.units) returns (started, ...).
+  returned: with O(units)
+  type: dict
 rendered:
   description: With O(hosts) - the number of files rendered for each host.
   returned: success, with O(hosts)

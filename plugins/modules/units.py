@@ -95,101 +95,9 @@ states:
   sample: {kube-apiserver.service: active}
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 
-ENABLED = ("enabled", "enabled-runtime", "static", "alias", "indirect", "generated", "linked")
-
-
-def unit_name(name):
-    return name if "." in name else name + ".service"
-
-
-def show(module, systemctl, units):
-    """ActiveState, UnitFileState and LoadState of each unit, in one systemctl call."""
-    rc, out, err = module.run_command(
-        [systemctl, "show", "--property=Id,ActiveState,UnitFileState,LoadState", "--", *units]
-    )
-    if rc != 0:
-        module.fail_json(msg="systemctl show failed: %s" % (err or out).strip())
-    blocks = [b for b in out.strip().split("\n\n") if b.strip()]
-    if len(blocks) != len(units):
-        module.fail_json(
-            msg="systemctl show returned %d entries for %d units" % (len(blocks), len(units))
-        )
-    result = {}
-    for unit, block in zip(units, blocks):
-        props = dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
-        result[unit] = props
-    return result
-
-
-def run(module, argv, unit, journalctl):
-    rc, out, err = module.run_command(argv)
-    if rc != 0:
-        journal = ""
-        if journalctl:
-            journal = module.run_command([journalctl, "-u", unit, "-n", "20", "--no-pager"])[1]
-        module.fail_json(
-            msg="%s failed: %s" % (" ".join(argv[1:]), (err or out).strip()),
-            unit=unit,
-            journal=journal.splitlines(),
-        )
-
-
-def stop(module, systemctl, journalctl, units, states):
-    """Stop what runs and disable what is enabled; exit."""
-    stopped, disabled = [], []
-    for unit in units:
-        props = states[unit]
-        if props.get("LoadState") == "not-found":
-            continue
-        if props.get("ActiveState") in ("active", "reloading", "activating"):
-            stopped.append(unit)
-            if not module.check_mode:
-                run(module, [systemctl, "stop", unit], unit, journalctl)
-        if props.get("UnitFileState") in ("enabled", "enabled-runtime"):
-            disabled.append(unit)
-            if not module.check_mode:
-                run(module, [systemctl, "disable", unit], unit, journalctl)
-    module.exit_json(
-        changed=bool(stopped or disabled),
-        stopped=stopped,
-        disabled=disabled,
-        started=[],
-        restarted=[],
-        enabled=[],
-        states=dict((u, states[u].get("ActiveState", "")) for u in units),
-    )
-
-
-def start(module, systemctl, journalctl, units, states, *, restart):
-    """Enable, start what does not run and restart what changed; (started, restarted, enabled)."""
-    started, restarted, enabled = [], [], []
-    for unit in units:
-        props = states[unit]
-        if props.get("LoadState") == "not-found":
-            if module.check_mode:
-                started.append(unit)
-                enabled.extend([unit] if module.params["enabled"] else [])
-                continue
-            module.fail_json(msg="%s is not installed (no unit file)" % unit, unit=unit)
-        if module.params["enabled"] and props.get("UnitFileState") not in ENABLED:
-            enabled.append(unit)
-            if not module.check_mode:
-                run(module, [systemctl, "enable", unit], unit, journalctl)
-        active = props.get("ActiveState") in ("active", "reloading")
-        if active and unit in restart:
-            restarted.append(unit)
-            if not module.check_mode:
-                run(module, [systemctl, "restart", unit], unit, journalctl)
-        elif not active:
-            started.append(unit)
-            if not module.check_mode:
-                run(module, [systemctl, "start", unit], unit, journalctl)
-
-    return started, restarted, enabled
+from ansible_collections.kubebin.cluster.plugins.module_utils.units import ensure
 
 
 def main():
@@ -204,43 +112,10 @@ def main():
         ),
         supports_check_mode=True,
     )
-    systemctl = module.get_bin_path("systemctl", required=True)
-    journalctl = module.get_bin_path("journalctl")
-    units = [unit_name(n) for n in module.params["names"]]
-    restart = set(unit_name(n) for n in module.params["restart"])
-    unknown = sorted(restart - set(units))
-    if unknown:
-        module.fail_json(msg="restart names %s, which is not in names" % ", ".join(unknown))
-
-    if module.params["daemon_reload"] and not module.check_mode:
-        run(module, [systemctl, "daemon-reload"], "", None)
-    states = show(module, systemctl, units)
-    if module.params["state"] == "stopped":
-        stop(module, systemctl, journalctl, units, states)
-
-    to_start = [
-        u
-        for u in units
-        if states[u].get("LoadState") != "not-found"
-        and (states[u].get("ActiveState") not in ("active", "reloading") or u in restart)
-    ]
-    missing = [path for path in module.params["requires"] if not os.path.exists(path)]
-    if to_start and missing and not module.check_mode:
-        module.fail_json(
-            msg="%s cannot be started: %s missing" % (", ".join(to_start), ", ".join(missing)),
-            missing=missing,
-        )
-
-    started, restarted, enabled = start(
-        module, systemctl, journalctl, units, states, restart=restart
-    )
-    module.exit_json(
-        changed=bool(started or restarted or enabled),
-        started=started,
-        restarted=restarted,
-        enabled=enabled,
-        states=dict((u, states[u].get("ActiveState", "")) for u in units),
-    )
+    result = ensure(module, **module.params)
+    result.setdefault("stopped", [])
+    result.setdefault("disabled", [])
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -2,20 +2,25 @@
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """The artifacts plan: where each release artifact comes from, how it is verified, where it
 is cached on the controller and where its files go on a host. Pure Python, no Ansible import:
-the filters in ``plugins/filter/artifacts.py`` are thin wrappers (role ``artifacts``).
+the filters in ``plugins/filter/artifacts.py`` are thin wrappers (role ``artifacts``). Only
+``cached_names`` reads files (the controller's cache markers).
 
 Every error is an :class:`ArtifactsError` naming the value and the fix.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import posixpath
 import re
 
 __all__ = [
     "ArtifactsError",
     "bad_install_files",
+    "cached_names",
     "expected_checksums",
+    "image_load_args",
     "install_set",
     "mirror_kind",
     "mismatches",
@@ -136,6 +141,46 @@ def expected_checksums(items, texts):
         found = (listed + single + [""])[0].lower()
         out[item["name"]] = ("sha256:" + found) if found else ""
     return out
+
+
+def cached_names(items, expected):
+    """The names of the plan ITEMS whose cache on the controller is complete: the marker file
+    names the EXPECTED checksum and every file of the item is there. An unreadable marker is
+    an incomplete cache (fetched again), not an error."""
+    out = []
+    for item in items or []:
+        try:
+            with open(item["marker"], encoding="utf-8") as handle:
+                marker = json.load(handle)
+        except (OSError, ValueError):
+            continue
+        if not isinstance(marker, dict) or marker.get("checksum", "") != expected.get(item["name"]):
+            continue
+        if all(os.path.isfile(path) for path in (item.get("paths") or {}).values()):
+            out.append(item["name"])
+    return out
+
+
+def image_load_args(names, installed, registry, changed):
+    """The arguments of the runtime's image load script for the image artifacts NAMES:
+    ``force`` when one of them was replaced this run (CHANGED: artifact names), else ``keep``;
+    then for each image its tarball, the reference it loads as, and its alias under REGISTRY
+    (the reference with its registry host replaced)."""
+    args = []
+    for name in names or []:
+        if name not in (installed or {}):
+            raise ArtifactsError(
+                "image %s was not installed on this host (add it to the install request"
+                " before loading it)" % name
+            )
+        image = installed[name]
+        if not image.get("image") or not image.get("path"):
+            raise ArtifactsError("%s is not an image artifact (no image or path)" % name)
+        ref = str(image["image"])
+        alias = "%s/%s" % (str(registry).rstrip("/"), re.sub(r"^[^/]+/", "", ref))
+        args += [image["path"], ref, alias]
+    replaced = [n for n in names or [] if n in (changed or [])]
+    return (["force"] if replaced else ["keep"]) + args
 
 
 def mismatches(results, expected):

@@ -42,6 +42,7 @@ __all__ = [
     "flannel_subnets",
     "host_gw_routes",
     "route_commands",
+    "route_files",
     "service_ip",
     "stale_routes",
 ]
@@ -489,6 +490,39 @@ def route_commands(dests, gateway, style, merge=False):
     fmt = ROUTE_STYLES[style]
     gw_str = _to_str(gw)
     return [fmt(first, prefixlen, gw_str) for first, prefixlen in kept]
+
+
+# Each style's ready-to-paste file: name, comment leader, line ending.
+ROUTE_FILES = {
+    "linux": ("linux.sh", "#", "\n"),
+    "iproute2": ("iproute2.sh", "#", "\n"),
+    "windows": ("windows.bat", "REM", "\r\n"),
+    "cisco": ("cisco.txt", "!", "\n"),
+    "h3c": ("h3c.txt", "#", "\n"),
+}
+
+
+def route_files(dests, gateway, styles, merge=False):
+    """For each of ``styles``, the file of route_commands for the hosts and devices Ansible
+    does not manage: ``[{path, mode, content}]`` (two comment lines saying what it is, then one
+    command a line, in the style's line ending)."""
+    files = []
+    for style in _list_arg(styles, "styles"):
+        if style not in ROUTE_FILES:
+            raise CidrError(
+                "styles: %s is not a known style; valid styles: %s"
+                % (_show(style), ", ".join(sorted(ROUTE_FILES)))
+            )
+        name, comment, newline = ROUTE_FILES[style]
+        lines = [
+            "%s Routes to the Kubernetes pod and service networks via the router %s (%s syntax)."
+            % (comment, gateway, style),
+            "%s Written by kubebin.cluster (route_announce) from the inventory; do not edit."
+            % comment,
+            *route_commands(dests, gateway, style, merge),
+        ]
+        files.append({"path": name, "mode": "0644", "content": newline.join(lines) + newline})
+    return files
 
 
 # --------------------------------------------------------------------------------------------

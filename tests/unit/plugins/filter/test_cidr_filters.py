@@ -26,6 +26,7 @@ FILTERS = (
     "flannel_lease_key",
     "host_gw_routes",
     "route_commands",
+    "route_files",
     "dnsmasq_split",
     "stale_routes",
 )
@@ -72,6 +73,7 @@ GOOD = {
         {"node_cidr": "10.0.0.0/24", "only": ["b"]},
     ),
     "route_commands": ((["172.20.0.0/16", "172.21.0.0/16"], ROUTER, "windows"), {"merge": True}),
+    "route_files": ((["172.20.0.0/16"], ROUTER, ["linux", "cisco"]), {}),
     "dnsmasq_split": (("cluster.local", "192.168.1.97", ["114.114.114.114"]), {}),
     "stale_routes": ((["172.20.3.0/24 via 10.0.0.3 dev eth0"], [], ["172.20.0.0/16"]), {}),
 }
@@ -107,6 +109,7 @@ BAD = {
     "flannel_lease_key": (("172.20.5.1/24",), {}),
     "host_gw_routes": (({"a": "172.20.1.0/24"}, {"a": "10.9.0.1"}, "10.0.0.0/24"), {}),
     "route_commands": ((["172.20.0.0/16"], ROUTER, "junos"), {}),
+    "route_files": ((["172.20.0.0/16"], ROUTER, ["junos"]), {}),
     "dnsmasq_split": (("cluster_local", "192.168.1.97", ["114.114.114.114"]), {}),
     "stale_routes": (([], [], ["172.20.0.0/33"]), {}),
 }
@@ -117,6 +120,7 @@ BAD_MESSAGES = {
     "flannel_lease_key": "subnet: '172.20.5.1/24' has host bits set",
     "host_gw_routes": "node_ips['a']: '10.9.0.1' is not a host address of node_cidr 10.0.0.0/24",
     "route_commands": "style: 'junos' is not a known style; valid styles: cisco, h3c,",
+    "route_files": "styles: 'junos' is not a known style; valid styles: cisco, h3c,",
     "dnsmasq_split": "cluster_domain: 'cluster_local' is not a valid domain name",
     "stale_routes": "owned[0]: '172.20.0.0/33' is not an IPv4 network",
 }

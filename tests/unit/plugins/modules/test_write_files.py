@@ -76,3 +76,29 @@ def test_validate_must_accept_the_new_content(tmp_path):
     assert "app.conf was not written: grep refused it" in refused["msg"]
     assert (root / "app.conf").read_text() == "good\n"
     assert [p.name for p in root.iterdir()] == ["app.conf"]  # no temporary file left
+
+
+def test_validation_waits_for_its_tool(tmp_path):
+    """validate_if_exists: validated only once the validator is there (dnsmasq before its
+    package is installed)."""
+    root = tmp_path / "root"
+    tool = tmp_path / "tool"
+    args = {
+        "root": str(root),
+        "files": [
+            {
+                "path": "etc/app.conf",
+                "content": "v=1\n",
+                "validate": "false %s",
+                "validate_if_exists": str(tool),
+            }
+        ],
+    }
+    first = run(args, tmp_path)
+    assert first["changed"] is True and (root / "etc" / "app.conf").read_text() == "v=1\n"
+    tool.write_text("")
+    args["files"][0]["content"] = "v=2\n"
+    refused = run(args, tmp_path)
+    assert refused.get("failed") is True, refused
+    assert "false refused it" in refused["msg"]
+    assert (root / "etc" / "app.conf").read_text() == "v=1\n"

@@ -238,3 +238,53 @@ def test_bad_install_files_names_artifact_and_file():
             {"artifact": "helm", "files": ["helm"]},
         ],
     ) == ["kubernetes: kubeadm", "pause-amd64: x"]
+
+
+def _cache_item(tmp_path, name, files=("a", "b")):
+    paths = {f: str(tmp_path / name / f) for f in files}
+    return {"name": name, "marker": str(tmp_path / name / ".kubebin-artifact.json"), "paths": paths}
+
+
+def test_cached_names_need_the_expected_checksum_in_the_marker_and_every_file(tmp_path):
+    want = {"full": "sha256:" + SHA, "stale": "sha256:" + SHA, "partial": "sha256:" + SHA}
+    items = [_cache_item(tmp_path, n) for n in ("full", "stale", "partial", "absent", "garbled")]
+    want["absent"] = want["garbled"] = "sha256:" + SHA
+    for item in items[:3] + items[4:]:
+        Path(item["marker"]).parent.mkdir(parents=True)
+    Path(items[0]["marker"]).write_text('{"checksum": "sha256:%s"}' % SHA)
+    Path(items[1]["marker"]).write_text('{"checksum": "sha256:%s"}' % ("b" * 64))
+    Path(items[2]["marker"]).write_text('{"checksum": "sha256:%s"}' % SHA)
+    Path(items[4]["marker"]).write_text("{not json")
+    for item in items[:2]:
+        for path in item["paths"].values():
+            Path(path).write_text("x")
+    Path(items[2]["paths"]["a"]).write_text("x")  # "b" missing
+    assert artifacts.cached_names(items, want) == ["full"]
+
+
+def test_image_load_args_keep_or_force_and_the_registry_alias():
+    installed = {
+        "pause-amd64": {"image": "k8s.gcr.io/pause-amd64:3.1", "path": "/opt/i/pause.tar"},
+        "busybox": {"image": "busybox:1.28", "path": "/opt/i/busybox.tar"},
+    }
+    args = artifacts.image_load_args(
+        ["pause-amd64", "busybox"], installed, "registry.lan:5000/", ["etcd"]
+    )
+    assert args == [
+        "keep",
+        "/opt/i/pause.tar",
+        "k8s.gcr.io/pause-amd64:3.1",
+        "registry.lan:5000/pause-amd64:3.1",
+        "/opt/i/busybox.tar",
+        "busybox:1.28",
+        "registry.lan:5000/busybox:1.28",
+    ]
+    assert artifacts.image_load_args(["busybox"], installed, "r", ["busybox"])[0] == "force"
+    assert artifacts.image_load_args([], installed, "r", []) == ["keep"]
+
+
+def test_image_load_args_name_an_image_the_host_lacks():
+    with pytest.raises(ArtifactsError, match="image kube-dns was not installed on this host"):
+        artifacts.image_load_args(["kube-dns"], {}, "r", [])
+    with pytest.raises(ArtifactsError, match="etcd is not an image artifact"):
+        artifacts.image_load_args(["etcd"], {"etcd": {"bin_dir": "/x"}}, "r", [])

@@ -941,3 +941,27 @@ def test_stale_routes_bad_input_names_the_argument():
         cidr.stale_routes(LIVE, [], ["nope"])
     with raises(r"wanted\[0\]: 'x' is not a route"):
         cidr.stale_routes(LIVE, ["x"], ["172.20.0.0/16"])
+
+
+def test_route_files_one_per_style_with_its_comment_and_line_ending():
+    files = cidr.route_files(
+        ["172.21.0.0/16", "172.20.0.0/16"], "192.168.2.71", ["linux", "windows"]
+    )
+    assert [f["path"] for f in files] == ["linux.sh", "windows.bat"]
+    linux, windows = (f["content"] for f in files)
+    assert linux.splitlines()[0] == (
+        "# Routes to the Kubernetes pod and service networks via the router 192.168.2.71"
+        " (linux syntax)."
+    )
+    assert linux.endswith("\n") and "\r" not in linux
+    assert linux.splitlines()[2:] == cidr.route_commands(
+        ["172.20.0.0/16", "172.21.0.0/16"], "192.168.2.71", "linux"
+    )
+    assert windows.startswith("REM Routes") and windows.endswith("\r\n")
+    assert windows.count("\r\n") == 4
+    assert {f["mode"] for f in files} == {"0644"}
+
+
+def test_route_files_name_an_unknown_style():
+    with pytest.raises(CidrError, match="styles: 'juniper' is not a known style"):
+        cidr.route_files(["172.20.0.0/16"], "192.168.2.71", ["linux", "juniper"])
