@@ -16,6 +16,35 @@ from ansible.plugins.action import ActionBase
 from ansible.utils.hashing import checksum as sha1_of
 
 MODULE = "kubebin.cluster.install_files"
+STATE = "kubebin_install_state"  # the fact: the install state the module last reported
+
+
+def _merged(base, extra):
+    """BASE with EXTRA merged in, nested dicts merged too (combine(recursive=true))."""
+    out = dict(base or {})
+    for key, value in (extra or {}).items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = _merged(out[key], value)
+        else:
+            out[key] = value
+    return out
+
+
+def _in_place(state, args, files):
+    """Whether STATE (this run's) already shows every dir, file and link of the request."""
+    if not isinstance(state, dict) or args.get("verify"):
+        return False
+    dirs, have, links = state.get("dirs", {}), state.get("files", {}), state.get("links", {})
+    for path in args.get("dirs") or []:
+        if dirs.get(path) != "0755:0:0":
+            return False
+    for item in files:
+        mode = "%04o" % int(str(item.get("mode") or "0755"), 8)
+        if have.get(item["dest"]) != mode + ":0:0":
+            return False
+        if item.get("link") and links.get(item["link"]) != item["dest"]:
+            return False
+    return True
 
 
 class ActionModule(ActionBase):
@@ -23,10 +52,9 @@ class ActionModule(ActionBase):
     # one module run and nothing else).
     TRANSFERS_FILES = False
 
-    def run(self, tmp=None, task_vars=None):
-        result = super().run(tmp, task_vars)
-        args = dict(self._task.args)
-        files = args.get("files")
+    @staticmethod
+    def _checked(files, verify):
+        """FILES with each src the controller's absolute path (and its checksum to VERIFY)."""
         if not isinstance(files, list) or not all(isinstance(f, dict) for f in files):
             raise AnsibleActionFail(
                 "files must be a list of dicts (src, dest, mode, link, artifact)"
@@ -41,13 +69,35 @@ class ActionModule(ActionBase):
                     "files: %s (for %s) is not a file on the controller" % (local, item["dest"])
                 )
             item["src"] = local
-            if args.get("verify"):
+            if verify:
                 item["checksum"] = sha1_of(local)
+        return files
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        self._record = self._task.args.get("record")
+        self._task_vars = task_vars or {}
+        args = {k: v for k, v in self._task.args.items() if k != "record"}
+        files = self._checked(args.get("files"), args.get("verify"))
         args["files"] = files
+
+        state = ((task_vars or {}).get("ansible_facts") or {}).get(STATE)
+        if (not files and not args.get("dirs")) or _in_place(state, args, files):
+            result.update(
+                changed=False,
+                changed_files=[],
+                changed_artifacts=[],
+                changed_dirs=[],
+                missing=[],
+                known_in_place=True,
+            )
+            self._keep_state(result)
+            return result
 
         first = self._execute_module(MODULE, module_args=args, task_vars=task_vars)
         if first.get("failed") or self._task.check_mode or not first.get("missing"):
             result.update(first)
+            self._keep_state(result)
             return result
 
         missing = set(first["missing"])
@@ -81,4 +131,25 @@ class ActionModule(ActionBase):
         result["missing"] = []
         result["copied"] = sorted(missing)
         result["changed"] = True
+        self._keep_state(result)
         return result
+
+    def _keep_state(self, result):
+        """The module's reported state as the run's fact (not in check mode: nothing moved),
+        and with O(record), what is installed and what changed as <prefix>_installed and
+        <prefix>_changed."""
+        if result.get("failed"):
+            return
+        facts = {}
+        state = result.pop("state", None)
+        if state is not None and not self._task.check_mode:
+            facts[STATE] = state
+        record = self._record
+        if isinstance(record, dict) and record.get("prefix"):
+            prefix = str(record["prefix"])
+            facts[prefix + "_installed"] = _merged(
+                self._task_vars.get(prefix + "_installed"), record.get("installed")
+            )
+            facts[prefix + "_changed"] = list(result.get("changed_artifacts") or [])
+        if facts:
+            result["ansible_facts"] = facts

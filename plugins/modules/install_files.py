@@ -19,6 +19,12 @@ description:
     them). A loop of M(ansible.builtin.copy) and M(ansible.builtin.file) costs two module runs
     per file, every run.
   - Used by the artifacts role (C(tasks_from=install)) for binaries and image tarballs.
+  - With O(report), the module also returns the install state of those directories and the
+    links of O(report_links) (RV(state)); the action plugin keeps it as the fact
+    C(kubebin_install_state) for the rest of the run, and a later task whose every directory,
+    file (root-owned, its mode) and link that state already shows right costs no module run
+    (a host gets binaries from several roles in one run; on a converged host the first install
+    task confirms them all). Not with O(verify).
   - Supports check mode (missing files and wrong links are reported, nothing is copied).
 options:
   files:
@@ -71,6 +77,30 @@ options:
     description: Replace a regular file that stands where a link should be.
     type: bool
     default: false
+  report:
+    description: Directories whose state (directories and files, mode and owner) to return.
+    type: list
+    elements: path
+    default: []
+  report_links:
+    description: A directory whose links (path and target) to return with the state.
+    type: path
+  record:
+    description:
+      - Handled by the action plugin - sets the facts C(<prefix>_installed) (the previous value
+        with O(record.installed) merged in) and C(<prefix>_changed) (the artifacts whose files
+        changed), as the artifacts role's C(artifacts_installed) and C(artifacts_changed) - the
+        step that records them needs no task of its own.
+    type: dict
+    suboptions:
+      prefix:
+        description: The facts' name prefix.
+        type: str
+        required: true
+      installed:
+        description: What this request installs (merged into C(<prefix>_installed)).
+        type: dict
+        default: {}
 author:
   - kubebin.cluster maintainers (@kubebin)
 """
@@ -104,6 +134,11 @@ changed_dirs:
   returned: always
   type: list
   elements: str
+state:
+  description:
+    - With O(report) - C(dirs) and C(files) (path -> C(mode:uid:gid)), C(links) (path -> target).
+  returned: with O(report) or O(report_links)
+  type: dict
 missing:
   description:
     - The O(files[].dest) paths the host lacks (or whose checksum differs) and that this run
@@ -199,6 +234,30 @@ def install_one(module, item, params):
     return changed, False
 
 
+def attrs(info):
+    return "%04o:%d:%d" % (stat.S_IMODE(info.st_mode), info.st_uid, info.st_gid)
+
+
+def snapshot(roots, link_dir):
+    """What is under ROOTS (directories and regular files, with mode:uid:gid) and which links
+    LINK_DIR holds (path -> target): the install state a later task of the run can trust."""
+    state = {"dirs": {}, "files": {}, "links": {}}
+    for root in roots:
+        for top, _dirs, files in os.walk(root):
+            state["dirs"][top] = attrs(os.stat(top))
+            for name in files:
+                path = os.path.join(top, name)
+                info = os.lstat(path)
+                if stat.S_ISREG(info.st_mode):
+                    state["files"][path] = attrs(info)
+    if link_dir and os.path.isdir(link_dir):
+        for name in os.listdir(link_dir):
+            path = os.path.join(link_dir, name)
+            if os.path.islink(path):
+                state["links"][path] = os.readlink(path)
+    return state
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -219,6 +278,16 @@ def main():
             dirs=dict(type="list", elements="path", default=[]),
             verify=dict(type="bool", default=False),
             link_force=dict(type="bool", default=False),
+            report=dict(type="list", elements="path", default=[]),
+            report_links=dict(type="path"),
+            # the action plugin's (facts set on the controller); never reaches the host
+            record=dict(
+                type="dict",
+                options=dict(
+                    prefix=dict(type="str", required=True),
+                    installed=dict(type="dict", default={}),
+                ),
+            ),
         ),
         supports_check_mode=True,
     )
@@ -238,13 +307,16 @@ def main():
         if paths and item.get("artifact") and item["artifact"] not in changed_artifacts:
             changed_artifacts.append(item["artifact"])
 
-    module.exit_json(
+    result = dict(
         changed=bool(changed_files or created),
         changed_files=changed_files,
         changed_artifacts=changed_artifacts,
         missing=missing,
         changed_dirs=created,
     )
+    if params["report"] or params["report_links"]:
+        result["state"] = snapshot(params["report"], params["report_links"])
+    module.exit_json(**result)
 
 
 if __name__ == "__main__":

@@ -68,14 +68,9 @@ errors:
   type: dict
 """
 
-import platform
-
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kubebin.cluster.plugins.module_utils.kmod import (
-    builtin_modules,
-    is_present,
-)
+from ansible_collections.kubebin.cluster.plugins.module_utils.kmod import load
 
 
 def main():
@@ -86,36 +81,7 @@ def main():
         ),
         supports_check_mode=True,
     )
-    names = module.params["names"]
-    builtin = builtin_modules(platform.release())
-    modprobe = module.get_bin_path("modprobe")
-    present, loaded, missing, errors = [], [], [], {}
-
-    for name in names:
-        if is_present(name, builtin):
-            present.append(name)
-            continue
-        if not module.params["load"] or modprobe is None:
-            missing.append(name)
-            errors[name] = "" if modprobe else "modprobe is not installed"
-            continue
-        # --dry-run resolves the module without loading it: the check-mode answer.
-        rc, _out, err = module.run_command([modprobe, "--dry-run", name])
-        if rc != 0:
-            missing.append(name)
-            errors[name] = err.strip()
-            continue
-        if not module.check_mode:
-            rc, _out, err = module.run_command([modprobe, name])
-            if rc != 0 or not is_present(name, builtin):
-                missing.append(name)
-                errors[name] = err.strip() or "modprobe returned %d" % rc
-                continue
-        loaded.append(name)
-
-    module.exit_json(
-        changed=bool(loaded), present=present, loaded=loaded, missing=missing, errors=errors
-    )
+    module.exit_json(**load(module, module.params["names"], module.params["load"]))
 
 
 if __name__ == "__main__":

@@ -72,44 +72,9 @@ file_changed:
   type: bool
 """
 
-import os
-
 from ansible.module_utils.basic import AnsibleModule
 
-
-def proc_path(name):
-    return "/proc/sys/" + name.replace(".", "/")
-
-
-def norm(value):
-    if isinstance(value, bool):
-        value = int(value)
-    return " ".join(str(value).split())
-
-
-def render(values):
-    lines = ["# Managed by Ansible (kubebin.cluster.sysctls); local changes are overwritten."]
-    lines.extend("%s = %s" % (name, values[name]) for name in sorted(values))
-    return "\n".join(lines) + "\n"
-
-
-def write_file(module, path, content):
-    """Rewrite PATH with CONTENT unless it already has it (or in check mode); the old text."""
-    try:
-        with open(path) as handle:
-            before = handle.read()
-    except OSError:
-        before = ""
-    if before != content and not module.check_mode:
-        directory = os.path.dirname(path)
-        if directory and not os.path.isdir(directory):
-            os.makedirs(directory, 0o755)
-        tmp = path + ".kubebin-tmp"
-        with open(tmp, "w") as handle:
-            handle.write(content)
-        os.chmod(tmp, 0o644)
-        module.atomic_move(tmp, path)
-    return before
+from ansible_collections.kubebin.cluster.plugins.module_utils.sysctl import apply
 
 
 def main():
@@ -122,54 +87,10 @@ def main():
         ),
         supports_check_mode=True,
     )
-    path = module.params["path"]
-    wanted = {name: norm(value) for name, value in module.params["values"].items()}
-    skipped = []
-    for name, value in module.params["optional"].items():
-        if os.path.exists(proc_path(name)):
-            wanted[name] = norm(value)
-        else:
-            skipped.append(name)
-    missing = [name for name in wanted if not os.path.exists(proc_path(name))]
-    if missing:
-        module.fail_json(
-            msg="this kernel has no sysctl %s (no %s); move it to 'optional' if it may be absent"
-            % (", ".join(sorted(missing)), ", ".join(proc_path(n) for n in sorted(missing)))
-        )
-
-    content = render(wanted)
-    before = write_file(module, path, content)
-    file_changed = before != content
-
-    live_changed = []
-    if module.params["apply"]:
-        for name in sorted(wanted):
-            with open(proc_path(name)) as handle:
-                current = norm(handle.read())
-            if current == wanted[name]:
-                continue
-            live_changed.append(name)
-            if module.check_mode:
-                continue
-            try:
-                with open(proc_path(name), "w") as handle:
-                    handle.write(wanted[name])
-            except OSError as exc:
-                module.fail_json(
-                    msg="could not set %s to %s: %s" % (name, wanted[name], exc),
-                    live_changed=live_changed,
-                )
-
-    result = dict(
-        changed=file_changed or bool(live_changed),
-        applied=wanted,
-        skipped=sorted(skipped),
-        live_changed=live_changed,
-        file_changed=file_changed,
+    params = module.params
+    module.exit_json(
+        **apply(module, params["path"], params["values"], params["optional"], params["apply"])
     )
-    if module._diff:
-        result["diff"] = dict(before=before, after=content, before_header=path, after_header=path)
-    module.exit_json(**result)
 
 
 if __name__ == "__main__":

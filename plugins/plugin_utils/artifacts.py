@@ -246,6 +246,11 @@ def install_set(verified, install, install_root, link_dir, images_dir):
             )
         item = verified[request["artifact"]]
         if item["kind"] != "archive":
+            if request.get("files"):
+                raise ArtifactsError(
+                    "artifacts_install asks image %s for files (%s); images take none"
+                    % (item["name"], ", ".join(request["files"]))
+                )
             continue
         bin_dir = "%s/%s-%s/bin" % (str(install_root).rstrip("/"), item["name"], item["version"])
         record = installed.setdefault(
@@ -253,6 +258,12 @@ def install_set(verified, install, install_root, link_dir, images_dir):
         )
         if bin_dir not in dirs:
             dirs.append(bin_dir)
+        unknown = [f for f in request.get("files") or [] if f not in item["paths"]]
+        if unknown:
+            raise ArtifactsError(
+                "artifacts_install asks %s for %s, which it does not have; it has %s"
+                % (item["name"], ", ".join(unknown), ", ".join(sorted(item["paths"])))
+            )
         for f in request.get("files") or list(item["paths"]):
             dest = bin_dir + "/" + f
             link = str(link_dir).rstrip("/") + "/" + f

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from ansible_collections.kubebin.cluster.plugins.module_utils import sysctl as sysctl_utils
 from ansible_collections.kubebin.cluster.plugins.modules import sysctls
 
 from . import moduleutil
@@ -52,5 +53,5 @@ def test_a_required_sysctl_the_kernel_lacks_is_an_error_naming_it(tmp_path):
 
 
 def test_values_compare_with_whitespace_normalised():
-    assert sysctls.norm("1024\t65000 ") == sysctls.norm("1024 65000")
-    assert sysctls.norm(True) == "1"
+    assert sysctl_utils.norm("1024\t65000 ") == sysctl_utils.norm("1024 65000")
+    assert sysctl_utils.norm(True) == "1"

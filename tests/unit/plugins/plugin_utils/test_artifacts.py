@@ -288,3 +288,17 @@ def test_image_load_args_name_an_image_the_host_lacks():
         artifacts.image_load_args(["kube-dns"], {}, "r", [])
     with pytest.raises(ArtifactsError, match="etcd is not an image artifact"):
         artifacts.image_load_args(["etcd"], {"etcd": {"bin_dir": "/x"}}, "r", [])
+
+
+def test_install_set_names_files_an_artifact_lacks():
+    plan = {p["name"]: p for p in artifacts.plan(TABLE, ["kubernetes", "pause-amd64"], "/m", "/c")}
+    with pytest.raises(
+        ArtifactsError, match="asks kubernetes for kubelett, which it does not have; it has kube"
+    ):
+        artifacts.install_set(
+            plan, [{"artifact": "kubernetes", "files": ["kubelett"]}], "/o", "/l", "/i"
+        )
+    with pytest.raises(ArtifactsError, match="asks image pause-amd64 for files"):
+        artifacts.install_set(
+            plan, [{"artifact": "pause-amd64", "files": ["pause"]}], "/o", "/l", "/i"
+        )
