@@ -28,6 +28,7 @@ from ansible.plugins.action import ActionBase
 from ansible.template import Templar, trust_as_template
 
 from ansible_collections.kubebin.cluster.plugins.module_utils.files import FilesError, write_tree
+from ansible_collections.kubebin.cluster.plugins.plugin_utils import kube_files
 from ansible_collections.kubebin.cluster.plugins.plugin_utils.jinja_cache import (
     jinja_caches,
 )
@@ -72,8 +73,18 @@ class ActionModule(ActionBase):
         self._sources = {}  # template path -> its text, read once per task
 
     def _render(self, item, variables, templar):
-        """ITEM's template rendered with VARIABLES and ``item``, as the template lookup renders
-        it, without the lookup's deep copy of every variable for each file."""
+        """ITEM's text: a unit, kubeconfig or config file (plugin_utils/kube_files.py), else
+        its template rendered with VARIABLES and ``item``, as the template lookup renders it,
+        without the lookup's deep copy of every variable for each file."""
+        if not item.get("src"):
+            managed = variables.get("ansible_managed")
+            managed = str(managed) if managed and "{" not in str(managed) else "Ansible managed"
+            try:
+                return kube_files.render(
+                    item, host=str(variables.get("inventory_hostname", "")), managed=managed
+                )
+            except kube_files.FilesError as exc:
+                raise AnsibleActionFail("files: %s: %s" % (item.get("dest"), exc)) from exc
         src = str(item["src"])
         try:
             path = self._find_needle("templates", src)
@@ -117,8 +128,12 @@ class ActionModule(ActionBase):
                 "files must be a list of dicts (src, dest, mode, validate, service)"
             )
         for item in files:
-            if not item.get("src") or not item.get("dest"):
-                raise AnsibleActionFail("files: every entry needs src and dest (%r)" % (item,))
+            kinds = [k for k in kube_files.KINDS if item.get(k)]
+            if not item.get("dest") or (not item.get("src")) == (not kinds) or len(kinds) > 1:
+                raise AnsibleActionFail(
+                    "files: every entry needs dest and one of src, %s (%r)"
+                    % (", ".join(kube_files.KINDS), item)
+                )
         return files
 
     def _entries(self, files, variables, templar, prefix, on_host):

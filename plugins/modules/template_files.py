@@ -41,9 +41,24 @@ options:
     elements: dict
     suboptions:
       src:
-        description: The template, relative to the role's C(templates/) or absolute.
+        description:
+          - The template, relative to the role's C(templates/) or absolute. An entry without
+            one has exactly one of O(files[].unit), O(files[].kubeconfig), O(files[].config).
         type: str
-        required: true
+      unit:
+        description:
+          - A Kubernetes component's systemd unit, rendered by C(plugin_utils/kube_files.py) -
+            C({name, version, role, description, flags, after, requires, bin_dir}); every
+            flag on a line of its own, sorted (C(bin_dir) defaults to C(/usr/local/bin)).
+        type: dict
+      kubeconfig:
+        description:
+          - A kubeconfig - C({server, user, cluster, ca, cert, key}) (certificates by path) or
+            C({server, user, cluster, ca_data, cert_data, key_data}) (embedded).
+        type: dict
+      config:
+        description: A component's config file - the dictionary as YAML, keys sorted.
+        type: dict
       dest:
         description: The file's path on the host (under O(root)).
         type: str

@@ -28,12 +28,16 @@ moves another.
 
 from __future__ import annotations
 
+import functools
 import json
+import os
 import re
+
+import yaml  # PyYAML ships with ansible-core
 
 from ansible_collections.kubebin.cluster.plugins.plugin_utils import cidr
 
-__all__ = ["SETTINGS", "ModelError", "cluster_model", "flannel_config", "san"]
+__all__ = ["GROUPS", "SETTINGS", "ModelError", "cluster_model", "flannel_config", "releases", "san"]
 
 
 class ModelError(ValueError):
@@ -54,7 +58,29 @@ SETTINGS = {
     "cluster_flannel_backend": "host-gw",
     "cluster_flannel_etcd_prefix": "/coreos.com/network",
     "cluster_kept_subnets_prefix": "/kubebin/kept-subnets",
+    "cluster_kube_version": None,
+    "cluster_image_registry": "",
+    "cluster_kube_config_dir": "/etc/kubernetes",
+    "cluster_kube_pki_dir": "/etc/kubernetes/pki",
+    "cluster_apiserver_port": 6443,
+    "cluster_apiserver_url": "",
+    "cluster_kube_log_level": 2,
+    "cluster_etcd_version": "3.3.27",
+    "cluster_flannel_version": "v0.10.0",
 }
+# Settings that may be left empty ('' is their default, not "unset").
+_MAY_BE_EMPTY = ("cluster_image_registry", "cluster_apiserver_url")
+# The inventory's groups, by what their hosts do (the model's ``members``).
+GROUPS = {
+    "k8s": "k8s_cluster",
+    "control_plane": "kube_control_plane",
+    "nodes": "kube_node",
+    "etcd": "etcd",
+    "routers": "router",
+    "dns_proxy": "dns_proxy",
+    "dnsmasq": "dnsmasq",
+}
+RELEASES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kube_releases.yml")
 
 # Labels cidr.cluster_check uses in its messages -> the inventory names.
 _CHECK_LABELS = (
@@ -82,7 +108,7 @@ def _settings(raw):
     out = {}
     for key, default in SETTINGS.items():
         value = raw.get(key)
-        if value is None or value == "":
+        if value is None or (value == "" and key not in _MAY_BE_EMPTY):
             if default is None:
                 _fail(
                     "%s is not set. Set it once in the inventory's group_vars/all (see"
@@ -91,18 +117,48 @@ def _settings(raw):
                 )
             value = default
         out[key] = value
-    for key in ("cluster_pod_subnet_len", "cluster_dns_service_index", "cluster_etcd_client_port"):
+    for key in (
+        "cluster_pod_subnet_len",
+        "cluster_dns_service_index",
+        "cluster_etcd_client_port",
+        "cluster_apiserver_port",
+        "cluster_kube_log_level",
+    ):
         value = out[key]
         if isinstance(value, str) and value.strip().isdigit():
             value = int(value)
         if isinstance(value, bool) or not isinstance(value, int):
             _fail("%s: %s is not an integer", key, _show(out[key]))
         out[key] = value
-    if not 1 <= out["cluster_etcd_client_port"] <= 65535:
+    _check_values(out)
+    return out
+
+
+def _check_values(out):
+    """OUT's ports, paths, apiserver URL, registry, releases, office networks, pins and etcd
+    prefixes, checked and normalised in place."""
+    for key in ("cluster_etcd_client_port", "cluster_apiserver_port"):
+        if not 1 <= out[key] <= 65535:
+            _fail("%s: %d is not a TCP port (1-65535)", key, out[key])
+    for key in ("cluster_kube_config_dir", "cluster_kube_pki_dir"):
+        value = out[key]
+        if not isinstance(value, str) or not value.startswith("/") or re.search(r"\s", value):
+            _fail("%s: %s is not an absolute path (no blanks)", key, _show(value))
+        out[key] = value.rstrip("/") or "/"
+    url = str(out["cluster_apiserver_url"]).strip()
+    if url and not re.match(r"https://[^/\s:]+(:\d+)?/?\Z", url):
         _fail(
-            "cluster_etcd_client_port: %d is not a TCP port (1-65535)",
-            out["cluster_etcd_client_port"],
+            "cluster_apiserver_url: %s is not https://HOST[:PORT] (the load balancer or VIP in"
+            " front of the masters; leave it empty for the first control-plane host)",
+            _show(url),
         )
+    out["cluster_apiserver_url"] = url.rstrip("/")
+    out["cluster_image_registry"] = str(out["cluster_image_registry"]).strip().rstrip("/")
+    for key in ("cluster_etcd_version", "cluster_flannel_version"):
+        value = re.sub(r"^v", "", str(out[key]).strip())
+        if not re.match(r"\d+\.\d+\.\d+\Z", value):
+            _fail("%s: %s is not a release version such as 3.3.27", key, _show(out[key]))
+        out[key] = value
     if isinstance(out["cluster_office_cidrs"], str):
         out["cluster_office_cidrs"] = [out["cluster_office_cidrs"]]
     if not isinstance(out["cluster_pinned_subnets"], dict):
@@ -119,7 +175,47 @@ def _settings(raw):
                 _show(value),
             )
         out[key] = value.rstrip("/")
-    return out
+
+
+@functools.lru_cache(maxsize=4)
+def releases(path=RELEASES):
+    """{minor: release data} of every Kubernetes minor the collection supports."""
+    with open(path, encoding="utf-8") as handle:
+        data = yaml.safe_load(handle)
+    return {str(minor): release for minor, release in data.items()}
+
+
+def _kube(s, control_plane, ips, table=None):
+    """What every Kubernetes role shares: the release, its registry, paths, the apiserver URL."""
+    table = releases() if table is None else table
+    version = re.sub(r"^v", "", str(s["cluster_kube_version"]).strip())
+    minor = ".".join(version.split(".")[:2])
+    if not re.match(r"\d+\.\d+\.\d+\Z", version) or minor not in table:
+        _fail(
+            "cluster_kube_version: %s is not supported: kubebin.cluster has version tables for"
+            " Kubernetes %s (plugins/plugin_utils/kube_releases.yml). Use a full release version"
+            " such as 1.10.13",
+            _show(s["cluster_kube_version"]),
+            ", ".join(sorted(table, key=lambda m: tuple(int(x) for x in m.split(".")))),
+        )
+    release = table[minor]
+    url = s["cluster_apiserver_url"]
+    if not url:
+        if not control_plane:
+            url = ""
+        else:
+            url = "https://%s:%d" % (ips[control_plane[0]][1], s["cluster_apiserver_port"])
+    return {
+        "version": version,
+        "minor": minor,
+        "release": release,
+        "registry": s["cluster_image_registry"] or release["registry"],
+        "config_dir": s["cluster_kube_config_dir"],
+        "pki_dir": s["cluster_kube_pki_dir"],
+        "apiserver_port": s["cluster_apiserver_port"],
+        "apiserver_url": url,
+        "log_level": s["cluster_kube_log_level"],
+    }
 
 
 def _check_networks(s, node_count):
@@ -556,7 +652,17 @@ def cluster_model(settings, groups, node_ips, etcd_keys=None, *, removing=None, 
 
     Returns a dict:
 
-    ``settings``            the settings as used (defaults filled in, integers as integers)
+    ``settings``            the settings as used, by their names without ``cluster_``
+                            (``pod_cidr``, ``domain``...; defaults filled in, integers as integers)
+    ``members``             ``{k8s, control_plane, nodes, etcd, routers, dns_proxy, dnsmasq}``:
+                            the hosts of each inventory group (``GROUPS``), less those removed
+    ``kube``                ``{version, minor, release, registry, config_dir, pki_dir,
+                            apiserver_port, apiserver_url, log_level}``: ``release`` is the
+                            minor's entry of ``kube_releases.yml``; ``registry`` the site's
+                            (``cluster_image_registry``) or the release's; ``apiserver_url`` the
+                            site's, else the first control-plane host's secure port
+    ``versions``            ``{kubernetes, etcd, flannel, kube_dns}``: the releases installed
+                            (without a leading ``v``)
     ``flannel_config``      ``{Network, SubnetLen, Backend: {Type}}`` for ``<prefix>/config``
     ``kubernetes_service_ip``, ``dns_service_ip``
     ``etcd_endpoints``      ``["https://ip:port", ...]`` in the etcd group's order
@@ -632,8 +738,17 @@ def cluster_model(settings, groups, node_ips, etcd_keys=None, *, removing=None, 
         leases, kept, nodes, leaving, ips=ips, keys=keys
     )
     backend = s["cluster_flannel_backend"]
+    kube = _kube(s, control_plane, ips)
     return {
-        "settings": s,
+        "settings": {key[len("cluster_") :]: value for key, value in s.items()},
+        "members": {role: members(group) for role, group in GROUPS.items()},
+        "kube": kube,
+        "versions": {
+            "kubernetes": kube["version"],
+            "etcd": s["cluster_etcd_version"],
+            "flannel": s["cluster_flannel_version"],
+            "kube_dns": str(kube["release"]["kube_dns"]["version"]),
+        },
         "flannel_config": {
             "Network": s["cluster_pod_cidr"],
             "SubnetLen": subnet_len,

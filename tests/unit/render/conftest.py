@@ -23,7 +23,7 @@ from ..playbook_runner import ANSIBLE_PLAYBOOK, ROOT, run_playbook
 
 PLAYBOOK = ROOT / "playbooks" / "render.yml"
 INVENTORY = ROOT / "inventories" / "prod"
-VERSION_TABLES = ROOT / "roles" / "kube" / "vars"
+RELEASES = ROOT / "plugins" / "plugin_utils" / "kube_releases.yml"
 RENDER_TIMEOUT = 600
 
 # The 1.10 release whose real binaries check the rendered flags.
@@ -87,7 +87,8 @@ class Render:
 
 
 def version_table(minor):
-    return yaml.safe_load((VERSION_TABLES / f"k8s-{minor}.yml").read_text())["kube_table"]
+    """What every role shares about release MINOR (the cluster model's kube.release)."""
+    return yaml.safe_load(RELEASES.read_text())[minor]
 
 
 def exec_start(unit_path):

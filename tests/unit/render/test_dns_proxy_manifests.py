@@ -141,7 +141,7 @@ def test_nginx_stream_hosts_get_the_install_s_nginx_conf(tmp_path, ssh_tripwire)
             "-e",
             "dns_proxy_mode=nginx_stream",
             "-e",
-            f"kube_render_os_family={family}",
+            f"render_os_family={family}",
             *no_contact_args(script),
         )
         assert rc == 0, text

@@ -22,11 +22,6 @@ PER_HOST = """\
   hosts: kube_node
   gather_facts: false
   tasks:
-    - name: Load the version table
-      ansible.builtin.include_role:
-        name: kubebin.cluster.kube
-        public: true
-
     - name: Render on each host
       ansible.builtin.include_role:
         name: kubebin.cluster.kube_node
@@ -34,6 +29,10 @@ PER_HOST = """\
 """
 
 RENDER_ONE = """\
+- name: This minor's flags, as main.yml loads them
+  ansible.builtin.include_vars:
+    file: k8s-{{ kube_node_k8s.minor }}.yml
+
 - name: The role's files, as main.yml lists them
   kubebin.cluster.template_files:
     files: "{{ kube_node_files }}"

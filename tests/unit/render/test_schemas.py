@@ -128,7 +128,7 @@ def test_the_1_35_validator_rejects_a_bad_manifest(tmp_path, kv_current):
 def test_1_35_component_configs_match_the_version_table(render_135, prod_groups):
     table = render_135.table
     for path, (api_key, kind, group) in CONFIG_FILES.items():
-        assert table["api"][api_key], f"k8s-1.35.yml has no api.{api_key}"
+        assert table["api"][api_key], f"kube_releases.yml 1.35 has no api.{api_key}"
         for host in prod_groups[group]:
             doc = yaml.safe_load((render_135.host(host) / path).read_text())
             assert doc["kind"] == kind, f"{host}:/{path}"
@@ -138,7 +138,7 @@ def test_1_35_component_configs_match_the_version_table(render_135, prod_groups)
 def test_1_10_renders_no_component_config_files(render_110):
     table = render_110.table
     for path, (api_key, _kind, _version) in CONFIG_FILES.items():
-        assert table["api"][api_key] == "", f"k8s-1.10.yml sets api.{api_key}"
+        assert table["api"][api_key] == "", f"kube_releases.yml 1.10 sets api.{api_key}"
         found = sorted(render_110.root.glob(f"hosts/*/{path}"))
         assert not found, f"1.10 takes flags only, yet rendered {found}"
 

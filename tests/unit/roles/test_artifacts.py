@@ -160,6 +160,14 @@ def changed(out):
     return int(m.group(1))
 
 
+# The role alone, without the cluster model its versions default to: the releases as inputs.
+VERSIONS = {
+    "artifacts_kube_version": "1.10.13",
+    "artifacts_etcd_version": "3.3.27",
+    "artifacts_flannel_version": "v0.10.0",
+}
+
+
 def one_play(tasks):
     return [
         {
@@ -167,6 +175,7 @@ def one_play(tasks):
             "hosts": "localhost",
             "connection": "local",
             "gather_facts": False,
+            "vars": VERSIONS,
             "tasks": tasks,
         }
     ]
@@ -265,14 +274,14 @@ def test_plan_renders_the_official_urls(tmp_path):
             {
                 "artifacts_cache_dir": "/c",
                 "artifacts_table_extra": pin,
-                "cluster_kube_version": "v1.10.13",
-                "etcd_version": "v3.3.27",
-                "flannel_version": "0.10.0",
+                "artifacts_kube_version": "v1.10.13",
+                "artifacts_etcd_version": "v3.3.27",
+                "artifacts_flannel_version": "0.10.0",
             },
             {
                 "artifacts_cache_dir": "/c",
                 "artifacts_fetch": ["kubernetes"],
-                "cluster_kube_version": "1.11.10",
+                "artifacts_kube_version": "1.11.10",
             },
         ],
     )
@@ -324,7 +333,7 @@ def test_plan_with_mirrors(tmp_path):
             {
                 "kubebin_artifacts_mirror": "https://files.example.net/kubebin/",
                 "artifacts_cache_dir": "/c",
-                "cluster_kube_version": "v1.10.13",
+                "artifacts_kube_version": "v1.10.13",
             },
         ],
     )
@@ -551,7 +560,7 @@ def test_mirror_directory_install_is_idempotent_and_versioned(tmp_path):
 
     # Upgrade: a new versioned directory, the link switches; the old version stays.
     only_etcd = {**variables, "artifacts_install": [{"artifact": "etcd", "files": ["etcd"]}]}
-    rc, out = install(tmp_path, {**only_etcd, "etcd_version": "v3.3.28"})
+    rc, out = install(tmp_path, {**only_etcd, "artifacts_etcd_version": "v3.3.28"})
     assert rc == 0, out
     assert (links / "etcd").resolve() == opt / "etcd-3.3.28" / "bin" / "etcd"
     assert etcd.is_file()
@@ -691,7 +700,7 @@ def test_upstream_code_path_with_each_kind_of_checksum_source(tmp_path, http_ser
         tmp_path,
         {
             **variables,
-            "cluster_kube_version": "1.10.14",
+            "artifacts_kube_version": "1.10.14",
             "artifacts_table_extra": extra,
             "artifacts_install": [{"artifact": "kubernetes", "files": ["kubelet"]}],
         },

@@ -24,6 +24,7 @@ GOOD = {
         "vars": {
             "ansible_connection": "community.docker.docker",
             "cluster_pod_cidr": "172.20.0.0/16",
+            "cluster_kube_version": "1.10.13",
             "cluster_service_cidr": "172.21.0.0/16",
             "cluster_node_cidr": "10.199.0.0/24",
             "cluster_domain": "cluster.local",

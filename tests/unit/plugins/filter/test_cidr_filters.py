@@ -233,6 +233,7 @@ def test_the_cluster_model_filter_wraps_the_core():
 
     settings = {
         "cluster_pod_cidr": "172.20.0.0/16",
+        "cluster_kube_version": "1.10.13",
         "cluster_service_cidr": "172.21.0.0/16",
         "cluster_node_cidr": "10.0.0.0/24",
     }

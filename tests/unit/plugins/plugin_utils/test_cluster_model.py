@@ -10,6 +10,7 @@ import yaml
 from ansible_collections.kubebin.cluster.plugins.plugin_utils.cluster_model import (
     ModelError,
     cluster_model,
+    releases,
 )
 
 ROOT = Path(__file__).resolve().parents[4]
@@ -338,11 +339,84 @@ def test_a_removed_node_keeps_its_subnet_and_gets_it_back():
             {"cluster_flannel_etcd_prefix": "coreos"},
             r"cluster_flannel_etcd_prefix: 'coreos' is not an etcd key prefix",
         ),
+        (
+            {"cluster_kube_version": "1.11.3"},
+            r"cluster_kube_version: '1\.11\.3' is not supported: .* Kubernetes 1\.10, 1\.35",
+        ),
+        ({"cluster_kube_version": "1.10"}, r"cluster_kube_version: '1\.10' is not supported"),
+        ({"cluster_kube_version": ""}, r"cluster_kube_version is not set"),
+        ({"cluster_apiserver_port": 0}, r"cluster_apiserver_port: 0 is not a TCP port"),
+        (
+            {"cluster_apiserver_url": "http://10.0.0.1:6443"},
+            r"cluster_apiserver_url: 'http://10\.0\.0\.1:6443' is not https://HOST\[:PORT\]",
+        ),
+        (
+            {"cluster_kube_pki_dir": "etc/pki"},
+            r"cluster_kube_pki_dir: 'etc/pki' is not an absolute",
+        ),
+        ({"cluster_etcd_version": "latest"}, r"cluster_etcd_version: 'latest' is not a release"),
     ],
 )
 def test_bad_settings(settings, match):
     with pytest.raises(ModelError, match=match):
         model(settings)
+
+
+def test_kubernetes_release_paths_and_apiserver_url():
+    m = model()
+    kube = m["kube"]
+    assert (kube["version"], kube["minor"]) == ("1.10.13", "1.10")
+    assert kube["release"]["runtime"] == "docker" and kube["registry"] == "k8s.gcr.io"
+    first_master = GROUPS["kube_control_plane"][0]
+    assert kube["apiserver_url"] == "https://%s:6443" % HOSTS[first_master]
+    assert (kube["config_dir"], kube["pki_dir"]) == ("/etc/kubernetes", "/etc/kubernetes/pki")
+    assert m["versions"] == {
+        "kubernetes": "1.10.13",
+        "etcd": "3.3.27",
+        "flannel": "0.10.0",
+        "kube_dns": "1.14.10",
+    }
+    site = model(
+        {
+            "cluster_kube_version": "v1.35.0",
+            "cluster_apiserver_url": "https://k8s.example.internal:8443/",
+            "cluster_image_registry": "registry.internal/k8s/",
+            "cluster_apiserver_port": "6444",
+        }
+    )["kube"]
+    assert (site["version"], site["minor"]) == ("1.35.0", "1.35")
+    assert site["apiserver_url"] == "https://k8s.example.internal:8443"
+    assert site["registry"] == "registry.internal/k8s"
+    assert site["apiserver_port"] == 6444
+    assert site["release"]["cgroup_driver"] == "systemd"
+
+
+def test_settings_by_their_names_without_the_prefix_and_members_by_function():
+    m = model(removing=["node3"])
+    assert m["settings"]["pod_cidr"] == SETTINGS["cluster_pod_cidr"]
+    assert m["settings"]["domain"] == SETTINGS.get("cluster_domain", "cluster.local")
+    assert not [k for k in m["settings"] if k.startswith("cluster_")]
+    assert m["members"]["control_plane"] == GROUPS["kube_control_plane"]
+    assert "node3" not in m["members"]["nodes"] and "node3" in GROUPS["kube_node"]
+    assert m["members"]["etcd"] == GROUPS["etcd"]
+
+
+def test_every_release_has_the_shared_keys_and_each_role_its_flags():
+    roles = ROOT / "roles"
+    for minor, release in releases().items():
+        for key in (
+            "runtime",
+            "cgroup_driver",
+            "registry",
+            "pause_image",
+            "drain_flags",
+            "api",
+            "kube_dns",
+        ):
+            assert key in release, (minor, key)
+        for role in ("kube_control_plane", "kube_node"):
+            table = yaml.safe_load((roles / role / "vars" / ("k8s-%s.yml" % minor)).read_text())
+            assert table[role + "_table"], (role, minor)
 
 
 def test_pin_moving_a_running_node_is_refused():

@@ -28,6 +28,7 @@ GROUPS = {
 IPS = {"m1": "10.0.0.11", "n1": "10.0.0.21", "n2": "10.0.0.22"}
 SETTINGS = {
     "cluster_pod_cidr": "172.20.0.0/16",
+    "cluster_kube_version": "1.10.13",
     "cluster_service_cidr": "172.21.0.0/16",
     "cluster_node_cidr": "10.0.0.0/24",
 }
