@@ -20,6 +20,7 @@ what was left.
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 
 import yaml
 from ansible.errors import AnsibleActionFail
@@ -63,6 +64,60 @@ _TEMPLATE_OVERRIDES = TemplateOverrides.from_kwargs(
         trim_blocks=True,
     )
 )
+
+
+class _TaskHostVars(Mapping):
+    """``hostvars`` for one render task over many hosts: each host's variables are worked out
+    once and each value read is kept. Nothing changes them while the task renders, and the
+    variable manager otherwise computes a host's variables again on every access (a role's
+    files read the cluster model, ``hostvars['localhost'][...]``, a dozen times per host)."""
+
+    def __init__(self, hostvars):
+        self._hostvars = hostvars
+        self._hosts = {}
+
+    def __getitem__(self, key):
+        if key not in self._hosts:
+            value = self._hostvars[key]
+            self._hosts[key] = _TaskHostVarsVars(value) if isinstance(value, Mapping) else value
+        return self._hosts[key]
+
+    def __contains__(self, item):
+        return item in self._hostvars
+
+    def __iter__(self):
+        return iter(self._hostvars)
+
+    def __len__(self):
+        return len(self._hostvars)
+
+    def __deepcopy__(self, memo):
+        return self
+
+
+class _TaskHostVarsVars(Mapping):
+    """One host's variables as ``hostvars[host]`` templates them, each value kept once read."""
+
+    def __init__(self, variables):
+        self._variables = variables
+        self._values = {}
+
+    def __getitem__(self, key):
+        if key not in self._values:
+            self._values[key] = self._variables[key]
+        return self._values[key]
+
+    def __contains__(self, item):
+        return item in self._variables
+
+    def __iter__(self):
+        return iter(self._variables)
+
+    def __len__(self):
+        return len(self._variables)
+
+    def __deepcopy__(self, memo):
+        return self
 
 
 class ActionModule(ActionBase):
@@ -189,6 +244,7 @@ class ActionModule(ActionBase):
             ) from exc
         play = self._task.get_play()
         every = list(task_vars.get("ansible_play_hosts_all") or [])
+        task_hostvars = _TaskHostVars(hostvars)
         for name in names:
             host = inventory.get_host(name)
             if host is None:
@@ -197,12 +253,11 @@ class ActionModule(ActionBase):
             manager._nonpersistent_fact_cache[name] = dict(
                 shared_facts, **manager._nonpersistent_fact_cache.get(name, {})
             )
-            yield (
-                name,
-                manager.get_vars(
-                    play=play, host=host, task=self._task, _hosts=every, _hosts_all=every
-                ),
+            variables = manager.get_vars(
+                play=play, host=host, task=self._task, _hosts=every, _hosts_all=every
             )
+            variables["hostvars"] = task_hostvars
+            yield name, variables
 
     def _check(self, host, options, variables, templar):
         provided = {k: templar.template(variables[k]) for k in options if k in variables}

@@ -27,8 +27,13 @@ def cluster_model(
         raise AnsibleFilterError("kubebin.cluster.cluster_model: %s" % exc) from exc
 
 
+def renamed_settings(names):
+    """Which of NAMES (the variables set) are cluster settings under their old names."""
+    return core.renamed_in_use(names)
+
+
 class FilterModule:
     """The cluster model."""
 
     def filters(self):
-        return {"cluster_model": cluster_model}
+        return {"cluster_model": cluster_model, "renamed_settings": renamed_settings}

@@ -78,6 +78,7 @@ WRITE_FILES_SPEC = dict(
             restart=dict(type="list", elements="str", default=[]),
             enabled=dict(type="bool", default=True),
             requires=dict(type="list", elements="path", default=[]),
+            watch=dict(type="dict", default={}),
         ),
     ),
 )

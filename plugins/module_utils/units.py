@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import os
+import time
 
 ENABLED = ("enabled", "enabled-runtime", "static", "alias", "indirect", "generated", "linked")
 
@@ -17,7 +18,13 @@ def unit_name(name):
 def show(module, systemctl, units):
     """ActiveState, UnitFileState and LoadState of each unit, in one systemctl call."""
     rc, out, err = module.run_command(
-        [systemctl, "show", "--property=Id,ActiveState,UnitFileState,LoadState", "--", *units]
+        [
+            systemctl,
+            "show",
+            "--property=Id,ActiveState,UnitFileState,LoadState,ActiveEnterTimestampMonotonic",
+            "--",
+            *units,
+        ]
     )
     if rc != 0:
         module.fail_json(msg="systemctl show failed: %s" % (err or out).strip())
@@ -31,6 +38,37 @@ def show(module, systemctl, units):
         props = dict(line.split("=", 1) for line in block.splitlines() if "=" in line)
         result[unit] = props
     return result
+
+
+def older_than(states, watch, mtimes, *, wall_minus_mono):
+    """Units of WATCH ({unit: [paths]}) that run and last (re)started before one of their
+    files changed: a file's modification time (MTIMES {path: wall-clock seconds}, None for a
+    missing file) later than the unit's ActiveEnterTimestampMonotonic (microseconds since boot)
+    on the same clock. WALL_MINUS_MONO: wall-clock time less monotonic time, now."""
+    stale = []
+    for unit, paths in (watch or {}).items():
+        props = states.get(unit) or {}
+        if props.get("ActiveState") not in ("active", "reloading"):
+            continue
+        try:
+            entered = int(props.get("ActiveEnterTimestampMonotonic") or 0) / 1e6
+        except ValueError:
+            continue
+        changed = [mtimes.get(p) for p in paths or []]
+        newest = max((m for m in changed if m is not None), default=None)
+        if entered and newest is not None and newest - wall_minus_mono > entered:
+            stale.append(unit)
+    return stale
+
+
+def _mtimes(paths):
+    out = {}
+    for path in paths:
+        try:
+            out[path] = os.stat(path).st_mtime
+        except OSError:
+            out[path] = None
+    return out
 
 
 def run(module, argv, unit, journalctl):
@@ -102,22 +140,41 @@ def start(module, systemctl, journalctl, units, states, *, restart, enabled=True
 
 
 def ensure(
-    module, names, *, restart=(), daemon_reload=False, enabled=True, requires=(), state="started"
+    module,
+    names,
+    *,
+    restart=(),
+    daemon_reload=False,
+    enabled=True,
+    requires=(),
+    state="started",
+    watch=None,
 ):
-    """The units module's work on NAMES; returns its result (fails the module on error)."""
+    """The units module's work on NAMES; returns its result (fails the module on error).
+
+    WATCH ({name: [paths]}): a running unit also restarts when one of its paths (its
+    certificates, keys) changed after it last started, whichever run changed them."""
     systemctl = module.get_bin_path("systemctl", required=True)
     journalctl = module.get_bin_path("journalctl")
     units = [unit_name(n) for n in names]
     restart = set(unit_name(n) for n in restart)
-    unknown = sorted(restart - set(units))
+    watch = dict((unit_name(n), list(p or [])) for n, p in (watch or {}).items())
+    unknown = sorted((restart | set(watch)) - set(units))
     if unknown:
-        module.fail_json(msg="restart names %s, which is not in names" % ", ".join(unknown))
+        module.fail_json(
+            msg="restart or watch names %s, which is not in names" % ", ".join(unknown)
+        )
 
     if daemon_reload and not module.check_mode:
         run(module, [systemctl, "daemon-reload"], "", None)
     states = show(module, systemctl, units)
     if state == "stopped":
         return stop(module, systemctl, journalctl, units, states)
+    if watch:
+        mtimes = _mtimes(sorted({p for paths in watch.values() for p in paths}))
+        restart |= set(
+            older_than(states, watch, mtimes, wall_minus_mono=time.time() - time.monotonic())
+        )
 
     to_start = [
         u

@@ -100,9 +100,10 @@ options:
       - Install - the component's systemd units to keep running after the files are written,
         in the same module run (write_files'
         O(kubebin.cluster.write_files#module:units) - C(names), C(restart), C(enabled),
-        C(requires)) - daemon-reload when a unit file or
+        C(requires), C(watch)) - daemon-reload when a unit file or
         drop-in was written, enable, start what does not run, restart what runs and had a file
-        written or is in C(restart). Render mode ignores it.
+        written or is in C(restart) or had a C(watch) file modified since it started. Render
+        mode ignores it.
     type: dict
   hosts:
     description:

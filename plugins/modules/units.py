@@ -50,6 +50,14 @@ options:
     type: list
     elements: path
     default: []
+  watch:
+    description:
+      - Unit name to files it reads (certificates, keys). A running unit also restarts when one
+        of them was modified after it last started (its C(ActiveEnterTimestampMonotonic)), so a
+        certificate replaced by a run that failed before the restart is picked up by the next
+        run. A missing file is ignored.
+    type: dict
+    default: {}
 author:
   - kubebin.cluster maintainers (@kubebin)
 """
@@ -109,6 +117,7 @@ def main():
             enabled=dict(type="bool", default=True),
             requires=dict(type="list", elements="path", default=[]),
             state=dict(type="str", choices=["started", "stopped"], default="started"),
+            watch=dict(type="dict", default={}),
         ),
         supports_check_mode=True,
     )

@@ -83,6 +83,12 @@ options:
         type: list
         elements: path
         default: []
+      watch:
+        description:
+          - Unit name to files it reads; a running unit restarts when one was modified after it
+            last started (see M(kubebin.cluster.units)).
+        type: dict
+        default: {}
   dirs:
     description:
       - Directories to create (with missing parents) or whose mode to correct before the files
@@ -198,6 +204,7 @@ def main():
             daemon_reload=any(p.startswith(SYSTEMD_DIRS) for p in paths),
             enabled=units["enabled"],
             requires=units["requires"],
+            watch=units["watch"],
         )
         result["changed"] = result["changed"] or result["units"]["changed"]
     module.exit_json(**result)

@@ -37,7 +37,17 @@ import yaml  # PyYAML ships with ansible-core
 
 from ansible_collections.kubebin.cluster.plugins.plugin_utils import cidr
 
-__all__ = ["GROUPS", "SETTINGS", "ModelError", "cluster_model", "flannel_config", "releases", "san"]
+__all__ = [
+    "GROUPS",
+    "RENAMED",
+    "SETTINGS",
+    "ModelError",
+    "cluster_model",
+    "flannel_config",
+    "releases",
+    "renamed_in_use",
+    "san",
+]
 
 
 class ModelError(ValueError):
@@ -67,6 +77,32 @@ SETTINGS = {
     "cluster_kube_log_level": 2,
     "cluster_etcd_version": "3.3.27",
     "cluster_flannel_version": "v0.10.0",
+    "cluster_upstream_dns": [],
+    "cluster_etcd_pki_dir": "/etc/etcd/pki",
+    "cluster_flannel_pki_dir": "/etc/flannel/pki",
+    "cluster_flannel_docker_env": "/run/flannel/docker",
+}
+# Settings under the names other roles gave them before the model -> what replaced them.
+RENAMED = {
+    "kube_dns_service_index": "cluster_dns_service_index",
+    "etcd_client_port": "cluster_etcd_client_port",
+    "flannel_network_reserved": "cluster_pinned_subnets",
+    "flannel_network_subnet_len": "cluster_pod_subnet_len",
+    "flannel_network_prefix": "cluster_flannel_etcd_prefix",
+    "flannel_network_backend": "cluster_flannel_backend",
+    "flannel_network_nodes_group": "(none: every k8s_cluster host runs flanneld)",
+    "kube_image_registry": "kubebin_image_registry",
+    "kube_config_dir": "cluster_kube_config_dir",
+    "kube_pki_dir": "cluster_kube_pki_dir",
+    "kube_apiserver_port": "cluster_apiserver_port",
+    "kube_apiserver_url": "cluster_apiserver_url",
+    "kube_log_level": "cluster_kube_log_level",
+    "etcd_version": "cluster_etcd_version",
+    "etcd_pki_dir": "cluster_etcd_pki_dir",
+    "flannel_network_etcd_pki_dir": "cluster_etcd_pki_dir",
+    "flanneld_pki_dir": "cluster_flannel_pki_dir",
+    "flanneld_docker_opts_file": "cluster_flannel_docker_env",
+    "flanneld_version": "cluster_flannel_version",
 }
 # Settings that may be left empty ('' is their default, not "unset").
 _MAY_BE_EMPTY = ("cluster_image_registry", "cluster_apiserver_url")
@@ -78,7 +114,7 @@ GROUPS = {
     "etcd": "etcd",
     "routers": "router",
     "dns_proxy": "dns_proxy",
-    "dnsmasq": "dnsmasq",
+    "office_dns": "office_dns",
 }
 RELEASES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kube_releases.yml")
 
@@ -131,16 +167,23 @@ def _settings(raw):
             _fail("%s: %s is not an integer", key, _show(out[key]))
         out[key] = value
     _check_values(out)
+    _check_shapes(out)
     return out
 
 
 def _check_values(out):
-    """OUT's ports, paths, apiserver URL, registry, releases, office networks, pins and etcd
-    prefixes, checked and normalised in place."""
+    """OUT's ports, paths, apiserver URL, registry and releases, checked and normalised in
+    place."""
     for key in ("cluster_etcd_client_port", "cluster_apiserver_port"):
         if not 1 <= out[key] <= 65535:
             _fail("%s: %d is not a TCP port (1-65535)", key, out[key])
-    for key in ("cluster_kube_config_dir", "cluster_kube_pki_dir"):
+    for key in (
+        "cluster_kube_config_dir",
+        "cluster_kube_pki_dir",
+        "cluster_etcd_pki_dir",
+        "cluster_flannel_pki_dir",
+        "cluster_flannel_docker_env",
+    ):
         value = out[key]
         if not isinstance(value, str) or not value.startswith("/") or re.search(r"\s", value):
             _fail("%s: %s is not an absolute path (no blanks)", key, _show(value))
@@ -159,8 +202,15 @@ def _check_values(out):
         if not re.match(r"\d+\.\d+\.\d+\Z", value):
             _fail("%s: %s is not a release version such as 3.3.27", key, _show(out[key]))
         out[key] = value
-    if isinstance(out["cluster_office_cidrs"], str):
-        out["cluster_office_cidrs"] = [out["cluster_office_cidrs"]]
+
+
+def _check_shapes(out):
+    """OUT's lists, pins and etcd prefixes, checked and normalised in place."""
+    for key in ("cluster_office_cidrs", "cluster_upstream_dns"):
+        if isinstance(out[key], str):
+            out[key] = [out[key]]
+        if not isinstance(out[key], list):
+            _fail("%s: %s is not a list", key, _show(out[key]))
     if not isinstance(out["cluster_pinned_subnets"], dict):
         _fail(
             "cluster_pinned_subnets: %s is not a dictionary of node name -> subnet",
@@ -175,6 +225,12 @@ def _check_values(out):
                 _show(value),
             )
         out[key] = value.rstrip("/")
+
+
+def renamed_in_use(names):
+    """``["old -> new", ...]`` for each of NAMES (the variables set) that is an old name."""
+    given = {str(n) for n in names or ()}
+    return ["%s -> %s" % (old, new) for old, new in RENAMED.items() if old in given]
 
 
 @functools.lru_cache(maxsize=4)
@@ -654,13 +710,15 @@ def cluster_model(settings, groups, node_ips, etcd_keys=None, *, removing=None, 
 
     ``settings``            the settings as used, by their names without ``cluster_``
                             (``pod_cidr``, ``domain``...; defaults filled in, integers as integers)
-    ``members``             ``{k8s, control_plane, nodes, etcd, routers, dns_proxy, dnsmasq}``:
+    ``members``             ``{k8s, control_plane, nodes, etcd, routers, dns_proxy, office_dns}``:
                             the hosts of each inventory group (``GROUPS``), less those removed
     ``kube``                ``{version, minor, release, registry, config_dir, pki_dir,
                             apiserver_port, apiserver_url, log_level}``: ``release`` is the
                             minor's entry of ``kube_releases.yml``; ``registry`` the site's
                             (``cluster_image_registry``) or the release's; ``apiserver_url`` the
                             site's, else the first control-plane host's secure port
+    ``cert_dirs``           ``{etcd, kube, flannel}``: where the pki role puts each component's
+                            certificates on the hosts (and where the components read them)
     ``versions``            ``{kubernetes, etcd, flannel, kube_dns}``: the releases installed
                             (without a leading ``v``)
     ``flannel_config``      ``{Network, SubnetLen, Backend: {Type}}`` for ``<prefix>/config``
@@ -743,6 +801,11 @@ def cluster_model(settings, groups, node_ips, etcd_keys=None, *, removing=None, 
         "settings": {key[len("cluster_") :]: value for key, value in s.items()},
         "members": {role: members(group) for role, group in GROUPS.items()},
         "kube": kube,
+        "cert_dirs": {
+            "etcd": s["cluster_etcd_pki_dir"],
+            "kube": s["cluster_kube_pki_dir"],
+            "flannel": s["cluster_flannel_pki_dir"],
+        },
         "versions": {
             "kubernetes": kube["version"],
             "etcd": s["cluster_etcd_version"],

@@ -39,7 +39,8 @@ def certificates(model, groups, ca_cn, etcd_ca_cn, extra_sans=()):
         {"name": "ca", "profile": "ca", "cn": ca_cn, "sans": []},
         {"name": "etcd-ca", "profile": "ca", "cn": etcd_ca_cn, "sans": []},
     ]
-    for host in groups.get("etcd") or []:
+    # The etcd group's members the model places (a host being removed has no SANs there).
+    for host in [h for h in groups.get("etcd") or [] if h in sans["etcd"]]:
         for kind in ("server", "peer"):
             certs.append(
                 {

@@ -70,6 +70,14 @@ def test_unset_cluster_setting(tmp_path):
     assert_stopped_on_controller(rc, out, "cluster_pod_cidr is not set")
 
 
+def test_unsupported_kubernetes_release(tmp_path):
+    def mutate(inv):
+        inv["all"]["vars"]["cluster_kube_version"] = "1.9.11"
+
+    rc, out = run(inventory(tmp_path, mutate))
+    assert_stopped_on_controller(rc, out, "cluster_kube_version: '1.9.11' is not supported")
+
+
 def test_overlapping_pod_and_service_networks(tmp_path):
     def mutate(inv):
         inv["all"]["vars"]["cluster_service_cidr"] = "172.20.128.0/17"
@@ -140,9 +148,15 @@ def test_a_node_subnet_pinned_twice(tmp_path):
 def test_a_setting_under_its_old_name_is_named_with_the_new_one(tmp_path):
     def mutate(inv):
         inv["all"]["vars"]["kube_dns_service_index"] = 3
+        inv["all"]["vars"]["etcd_version"] = "3.3.25"
 
     rc, out = run(inventory(tmp_path, mutate))
-    assert_stopped_on_controller(rc, out, "kube_dns_service_index -> cluster_dns_service_index")
+    assert_stopped_on_controller(
+        rc,
+        out,
+        "kube_dns_service_index -> cluster_dns_service_index",
+        "etcd_version -> cluster_etcd_version",
+    )
 
 
 def test_kube_dns_index_outside_the_service_network(tmp_path):

@@ -256,3 +256,25 @@ def test_kube_dns_resolves_the_kubernetes_service(master, web):
     assert "172.21.0.1" in out.stdout.split("kubernetes.default.svc.cluster.local", 1)[-1], (
         out.stdout
     )
+
+
+def test_a_certificate_changed_after_the_start_restarts_its_service():
+    """units.watch (what kube_node passes): kube-proxy restarts when its certificate is newer
+    than its start, once, whichever run replaced the certificate."""
+    node = get_host("kb-cl-n1")
+    cert = "/etc/kubernetes/pki/kube-proxy.crt"
+    args = json.dumps({"names": ["kube-proxy"], "watch": {"kube-proxy": [cert]}})
+
+    def units():
+        return node.ansible("kubebin.cluster.units", args, check=False, become=True)
+
+    def started_at():
+        return node.run("systemctl show -p ActiveEnterTimestampMonotonic --value kube-proxy").stdout
+
+    assert units()["restarted"] == []
+    before = started_at()
+    assert node.run(f"touch {cert}").rc == 0
+    assert units()["restarted"] == ["kube-proxy.service"]
+    assert started_at() != before
+    assert node.service("kube-proxy").is_running
+    assert units()["restarted"] == []

@@ -11,6 +11,7 @@ from ansible_collections.kubebin.cluster.plugins.plugin_utils.cluster_model impo
     ModelError,
     cluster_model,
     releases,
+    renamed_in_use,
 )
 
 ROOT = Path(__file__).resolve().parents[4]
@@ -370,6 +371,13 @@ def test_kubernetes_release_paths_and_apiserver_url():
     first_master = GROUPS["kube_control_plane"][0]
     assert kube["apiserver_url"] == "https://%s:6443" % HOSTS[first_master]
     assert (kube["config_dir"], kube["pki_dir"]) == ("/etc/kubernetes", "/etc/kubernetes/pki")
+    assert m["cert_dirs"] == {
+        "etcd": "/etc/etcd/pki",
+        "kube": "/etc/kubernetes/pki",
+        "flannel": "/etc/flannel/pki",
+    }
+    assert m["settings"]["flannel_docker_env"] == "/run/flannel/docker"
+    assert m["settings"]["upstream_dns"] == SETTINGS.get("cluster_upstream_dns", [])
     assert m["versions"] == {
         "kubernetes": "1.10.13",
         "etcd": "3.3.27",
@@ -417,6 +425,14 @@ def test_every_release_has_the_shared_keys_and_each_role_its_flags():
         for role in ("kube_control_plane", "kube_node"):
             table = yaml.safe_load((roles / role / "vars" / ("k8s-%s.yml" % minor)).read_text())
             assert table[role + "_table"], (role, minor)
+
+
+def test_old_setting_names_are_named_with_the_new_ones():
+    assert renamed_in_use(["cluster_pod_cidr", "etcd_version", "kube_log_level"]) == [
+        "kube_log_level -> cluster_kube_log_level",
+        "etcd_version -> cluster_etcd_version",
+    ]
+    assert renamed_in_use([]) == []
 
 
 def test_pin_moving_a_running_node_is_refused():
