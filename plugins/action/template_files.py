@@ -66,55 +66,34 @@ _TEMPLATE_OVERRIDES = TemplateOverrides.from_kwargs(
 )
 
 
-class _TaskHostVars(Mapping):
-    """``hostvars`` for one render task over many hosts: each host's variables are worked out
-    once and each value read is kept. Nothing changes them while the task renders, and the
-    variable manager otherwise computes a host's variables again on every access (a role's
-    files read the cluster model, ``hostvars['localhost'][...]``, a dozen times per host)."""
+class _Kept(Mapping):
+    """A read-only mapping whose values are read from INNER once and kept; NESTED: a mapping
+    value is kept the same way. ``_Kept(hostvars, nested=True)`` is ``hostvars`` for one render
+    task over many hosts: nothing changes a host's variables while the task renders, and the
+    variable manager otherwise works them out again on every access (a role's files read the
+    cluster model, ``hostvars['localhost'][...]``, a dozen times per host)."""
 
-    def __init__(self, hostvars):
-        self._hostvars = hostvars
-        self._hosts = {}
-
-    def __getitem__(self, key):
-        if key not in self._hosts:
-            value = self._hostvars[key]
-            self._hosts[key] = _TaskHostVarsVars(value) if isinstance(value, Mapping) else value
-        return self._hosts[key]
-
-    def __contains__(self, item):
-        return item in self._hostvars
-
-    def __iter__(self):
-        return iter(self._hostvars)
-
-    def __len__(self):
-        return len(self._hostvars)
-
-    def __deepcopy__(self, memo):
-        return self
-
-
-class _TaskHostVarsVars(Mapping):
-    """One host's variables as ``hostvars[host]`` templates them, each value kept once read."""
-
-    def __init__(self, variables):
-        self._variables = variables
+    def __init__(self, inner, nested=False):
+        self._inner = inner
+        self._nested = nested
         self._values = {}
 
     def __getitem__(self, key):
         if key not in self._values:
-            self._values[key] = self._variables[key]
+            value = self._inner[key]
+            self._values[key] = (
+                _Kept(value) if self._nested and isinstance(value, Mapping) else value
+            )
         return self._values[key]
 
     def __contains__(self, item):
-        return item in self._variables
+        return item in self._inner
 
     def __iter__(self):
-        return iter(self._variables)
+        return iter(self._inner)
 
     def __len__(self):
-        return len(self._variables)
+        return len(self._inner)
 
     def __deepcopy__(self, memo):
         return self
@@ -244,7 +223,7 @@ class ActionModule(ActionBase):
             ) from exc
         play = self._task.get_play()
         every = list(task_vars.get("ansible_play_hosts_all") or [])
-        task_hostvars = _TaskHostVars(hostvars)
+        task_hostvars = _Kept(hostvars, nested=True)
         for name in names:
             host = inventory.get_host(name)
             if host is None:

@@ -102,6 +102,7 @@ RENAMED = {
     "flannel_network_etcd_pki_dir": "cluster_etcd_pki_dir",
     "flanneld_pki_dir": "cluster_flannel_pki_dir",
     "flanneld_docker_opts_file": "cluster_flannel_docker_env",
+    "kube_control_plane_admin_kubeconfig": "pki_admin_kubeconfig",
     "flanneld_version": "cluster_flannel_version",
 }
 # Settings that may be left empty ('' is their default, not "unset").
