@@ -68,7 +68,7 @@ SETTINGS = {
     "cluster_flannel_backend": "host-gw",
     "cluster_flannel_etcd_prefix": "/coreos.com/network",
     "cluster_kept_subnets_prefix": "/kubebin/kept-subnets",
-    "cluster_kube_version": None,
+    "cluster_kube_version": "1.10.13",
     "cluster_image_registry": "",
     "cluster_kube_config_dir": "/etc/kubernetes",
     "cluster_kube_pki_dir": "/etc/kubernetes/pki",

@@ -345,7 +345,7 @@ def test_a_removed_node_keeps_its_subnet_and_gets_it_back():
             r"cluster_kube_version: '1\.11\.3' is not supported: .* Kubernetes 1\.10, 1\.35",
         ),
         ({"cluster_kube_version": "1.10"}, r"cluster_kube_version: '1\.10' is not supported"),
-        ({"cluster_kube_version": ""}, r"cluster_kube_version is not set"),
+        ({"cluster_kube_version": "1.10.x"}, r"cluster_kube_version: '1\.10\.x' is not supported"),
         ({"cluster_apiserver_port": 0}, r"cluster_apiserver_port: 0 is not a TCP port"),
         (
             {"cluster_apiserver_url": "http://10.0.0.1:6443"},
