@@ -25,6 +25,22 @@ def kernel_triage(findings, accepted=None, fixing_layers=None, allow_high=False)
         raise AnsibleFilterError(f"kubebin.cluster.kernel_triage: bad findings: {exc}") from exc
 
 
+def kernel_report(results, accepted=None, allow_high=False):
+    """The preflight report of a run ({host: result}); see plugin_utils/kernel_checks.py."""
+    try:
+        return kernel_checks.report(results, accepted, allow_high)
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise AnsibleFilterError(f"kubebin.cluster.kernel_report: bad results: {exc}") from exc
+
+
+def kernel_report_table(rep):
+    """The report as a table, one line per host and finding."""
+    try:
+        return kernel_checks.report_table(rep)
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise AnsibleFilterError(f"kubebin.cluster.kernel_report_table: bad report: {exc}") from exc
+
+
 def version_compare(left, right):
     """-1/0/1 comparing package, kernel or release versions (RPM rules, epochs, v-prefix)."""
     try:
@@ -40,5 +56,7 @@ class FilterModule:
         return {
             "kernel_findings": kernel_findings,
             "kernel_triage": kernel_triage,
+            "kernel_report": kernel_report,
+            "kernel_report_table": kernel_report_table,
             "version_compare": version_compare,
         }

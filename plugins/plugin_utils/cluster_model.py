@@ -116,7 +116,21 @@ GROUPS = {
     "routers": "router",
     "dns_proxy": "dns_proxy",
     "office_dns": "office_dns",
+    "nfs_server": "nfs_server",
 }
+# What a host is, for the preflight catalogue's rules (kernel_rules.yml applies_to): the kinds
+# of the ``members`` entries it is in.
+HOST_KINDS = (
+    ("node", "k8s"),
+    ("etcd", "etcd"),
+    ("router", "routers"),
+    ("dns", "dns_proxy"),
+    ("dns", "office_dns"),
+    ("nfs_server", "nfs_server"),
+)
+# The collection's layers that run on a host of each kind after preflight (and may fix what
+# preflight finds there: kernel_rules.yml fixed_by).
+KIND_LAYERS = {"node": ["node_prep"], "router": ["router"]}
 RELEASES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kube_releases.yml")
 
 # Labels cidr.cluster_check uses in its messages -> the inventory names.
@@ -226,6 +240,20 @@ def _check_shapes(out):
                 _show(value),
             )
         out[key] = value.rstrip("/")
+
+
+def _host_kinds(member_map):
+    """{host: {kinds: [...], layers: [...]}} for every host of a group the model knows."""
+    out = {}
+    for kind, role in HOST_KINDS:
+        for host in member_map.get(role, ()):
+            entry = out.setdefault(host, {"kinds": [], "layers": []})
+            if kind not in entry["kinds"]:
+                entry["kinds"].append(kind)
+                entry["layers"] += [
+                    x for x in KIND_LAYERS.get(kind, ()) if x not in entry["layers"]
+                ]
+    return out
 
 
 def renamed_in_use(names):
@@ -711,8 +739,11 @@ def cluster_model(settings, groups, node_ips, etcd_keys=None, *, removing=None, 
 
     ``settings``            the settings as used, by their names without ``cluster_``
                             (``pod_cidr``, ``domain``...; defaults filled in, integers as integers)
-    ``members``             ``{k8s, control_plane, nodes, etcd, routers, dns_proxy, office_dns}``:
+    ``members``             ``{k8s, control_plane, nodes, etcd, routers, dns_proxy, office_dns,
+                            nfs_server}``:
                             the hosts of each inventory group (``GROUPS``), less those removed
+    ``host_kinds``          ``{host: {kinds, layers}}``: what each host is (node, etcd, router,
+                            dns, nfs_server) and the layers that run there after preflight
     ``kube``                ``{version, minor, release, registry, config_dir, pki_dir,
                             apiserver_port, apiserver_url, log_level}``: ``release`` is the
                             minor's entry of ``kube_releases.yml``; ``registry`` the site's
@@ -798,9 +829,11 @@ def cluster_model(settings, groups, node_ips, etcd_keys=None, *, removing=None, 
     )
     backend = s["cluster_flannel_backend"]
     kube = _kube(s, control_plane, ips)
+    member_map = {role: members(group) for role, group in GROUPS.items()}
     return {
         "settings": {key[len("cluster_") :]: value for key, value in s.items()},
-        "members": {role: members(group) for role, group in GROUPS.items()},
+        "members": member_map,
+        "host_kinds": _host_kinds(member_map),
         "kube": kube,
         "cert_dirs": {
             "etcd": s["cluster_etcd_pki_dir"],

@@ -4,7 +4,8 @@
 The catalogue (``kernel_rules.yml`` beside this file) is data. Each rule has ``id``,
 ``severity`` (CRIT, HIGH, MED, LOW, INFO), ``title``, ``symptom``, ``when`` (the detection),
 ``fix`` and ``source``, and optionally ``fixed_by`` (the collection's layers that remedy
-it). Findings carry ``id``, ``severity``, ``title``, ``fix``, ``source`` and ``fixed_by``.
+it) and ``applies_to`` (the kinds of host it concerns: node, etcd, router, dns, nfs_server;
+default node). Findings carry ``id``, ``severity``, ``title``, ``fix``, ``source`` and ``fixed_by``.
 ``when`` is a list of conditions that must all hold; a condition is
 
 * a combinator: ``{all: [...]}``, ``{any: [...]}``, ``{not: {...}}``;
@@ -42,7 +43,11 @@ from . import versions
 SEVERITIES = ("CRIT", "HIGH", "MED", "LOW", "INFO")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 RULE_KEYS = {"id", "severity", "title", "symptom", "when", "fix", "source"}
-OPTIONAL_KEYS = {"fixed_by"}
+OPTIONAL_KEYS = {"fixed_by", "applies_to"}
+# What a host is (the cluster model's host_kinds): a rule applies to the hosts of the kinds in
+# its ``applies_to`` (default: node, every k8s_cluster host).
+KINDS = ("node", "etcd", "router", "dns", "nfs_server")
+DEFAULT_APPLIES_TO = ("node",)
 DEFAULT_CATALOGUE = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kernel_rules.yml")
 
 _MISSING = object()
@@ -357,6 +362,16 @@ def validate_rule(rule):
     fixed_by = rule.get("fixed_by", [])
     if not isinstance(fixed_by, list) or not all(isinstance(x, str) for x in fixed_by):
         raise RuleError(f"rule {rule_id}: fixed_by must be a list of layer names, got {fixed_by!r}")
+    applies_to = rule.get("applies_to", list(DEFAULT_APPLIES_TO))
+    if (
+        not isinstance(applies_to, list)
+        or not applies_to
+        or not all(kind in KINDS for kind in applies_to)
+    ):
+        raise RuleError(
+            f"rule {rule_id}: applies_to must be a list of host kinds of {list(KINDS)},"
+            f" got {applies_to!r}"
+        )
     if rule["severity"] not in SEVERITY_RANK:
         raise RuleError(
             f"rule {rule_id}: severity {rule['severity']!r} is not one of {list(SEVERITIES)}"
@@ -383,16 +398,27 @@ class Catalogue:
             detect = _all([_compile(rule_id, c) for c in rule["when"]])
             finding = {k: rule[k] for k in ("id", "severity", "title", "fix", "source")}
             finding["fixed_by"] = list(rule.get("fixed_by", []))
-            compiled.append((SEVERITY_RANK[rule["severity"]], rule_id, detect, finding))
+            kinds = frozenset(rule.get("applies_to", DEFAULT_APPLIES_TO))
+            compiled.append((SEVERITY_RANK[rule["severity"]], rule_id, detect, finding, kinds))
         compiled.sort(key=lambda item: (item[0], item[1]))
         self.rules = rules
         self._compiled = compiled
 
     def evaluate(self, facts):
+        """The findings for FACTS. With ``facts["kinds"]`` (what the host is: node, etcd,
+        router, dns, nfs_server), only the rules that apply to one of those kinds; without it,
+        every rule."""
         if not isinstance(facts, dict):
             raise RuleError(f"facts must be a mapping, got {type(facts).__name__}")
+        kinds = facts.get("kinds")
+        if kinds is not None:
+            if isinstance(kinds, str) or not all(k in KINDS for k in kinds):
+                raise RuleError(f"kinds must be a list of {list(KINDS)}, got {kinds!r}")
+            kinds = frozenset(kinds)
         return [
-            dict(finding) for _r, _i, detect, finding in self._compiled if detect(facts) is True
+            dict(finding)
+            for _r, _i, detect, finding, applies in self._compiled
+            if (kinds is None or kinds & applies) and detect(facts) is True
         ]
 
     def evaluate_many(self, hosts):
@@ -442,3 +468,81 @@ def triage(findings, accepted=(), fixing_layers=(), allow_high=False):
         else:
             result["advisory"].append(finding)
     return result
+
+
+def _status(finding_id, triage, accepted, layers):
+    if finding_id in accepted:
+        return "accepted: %s" % accepted[finding_id]
+    for finding in triage.get("fixed", ()):
+        if finding["id"] == finding_id:
+            by = [x for x in finding.get("fixed_by", ()) if x in layers]
+            return "fixed by %s" % ", ".join(by)
+    if any(f["id"] == finding_id for f in triage.get("blocking", ())):
+        return "BLOCKING"
+    return "advisory"
+
+
+def report(results, accepted=None, allow_high=False):
+    """The preflight report of a run: RESULTS is {host: {kernel, facts, findings, triage,
+    fixing_layers, kinds}} (None for a host that got no result: it failed before); ACCEPTED
+    the site's {id: why}. Hosts sorted by name."""
+    accepted = dict(accepted or {})
+    hosts = {}
+    for host in sorted(results):
+        result = results[host] or {}
+        triage = result.get("triage") or {}
+        hosts[host] = {
+            "kernel": result.get("kernel"),
+            "kinds": list(result.get("kinds") or []),
+            "fixing_layers": list(result.get("fixing_layers") or []),
+            "facts": result.get("facts") or {},
+            "findings": list(result.get("findings") or []),
+            "accepted": [f["id"] for f in triage.get("accepted", ())],
+            "fixed": [f["id"] for f in triage.get("fixed", ())],
+            "blocking": [f["id"] for f in triage.get("blocking", ())],
+        }
+    return {"accepted_findings": accepted, "allow_high": bool(allow_high), "hosts": hosts}
+
+
+def report_table(rep):
+    """REP (``report``) as text lines: one per host and finding - host, severity, id, status
+    (BLOCKING, accepted: why, fixed by <layer>, advisory), title and fix; a host without
+    findings on one line."""
+    rows = []
+    accepted = rep.get("accepted_findings") or {}
+    for host, entry in sorted((rep.get("hosts") or {}).items()):
+        kinds = ",".join(entry.get("kinds") or []) or "-"
+        if not entry.get("findings"):
+            rows.append((host, kinds, "", "", "no findings", ""))
+            continue
+        triage = {
+            "fixed": [f for f in entry["findings"] if f["id"] in entry.get("fixed", ())],
+            "blocking": [{"id": i} for i in entry.get("blocking", ())],
+        }
+        for finding in entry["findings"]:
+            rows.append(
+                (
+                    host,
+                    kinds,
+                    finding["severity"],
+                    finding["id"],
+                    _status(finding["id"], triage, accepted, entry.get("fixing_layers") or ()),
+                    "%s -- fix: %s" % (finding["title"], finding["fix"]),
+                )
+            )
+    head = ("host", "kinds", "sev", "finding", "status", "what -- fix")
+    widths = [max(len(str(r[i])) for r in [head, *rows]) for i in range(5)]
+    lines = []
+    for row in [head, *rows]:
+        cells = [str(row[i]).ljust(widths[i]) for i in range(5)]
+        lines.append("  ".join([*cells, str(row[5])]).rstrip())
+    blocking = sum(len(e.get("blocking") or ()) for e in (rep.get("hosts") or {}).values())
+    lines.append(
+        "%d host(s), %d blocking finding(s)%s"
+        % (
+            len(rep.get("hosts") or {}),
+            blocking,
+            "" if not blocking else ": fix them or accept them (preflight_accepted_findings)",
+        )
+    )
+    return lines

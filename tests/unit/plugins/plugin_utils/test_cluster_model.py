@@ -409,6 +409,19 @@ def test_settings_by_their_names_without_the_prefix_and_members_by_function():
     assert m["members"]["etcd"] == GROUPS["etcd"]
 
 
+def test_host_kinds_and_the_layers_that_run_there():
+    groups = dict(GROUPS, office_dns=["dns1x"], nfs_server=["nfs1"])
+    kinds = model(groups=groups)["host_kinds"]
+    master, node = GROUPS["kube_control_plane"][0], GROUPS["kube_node"][0]
+    want = ["node"] + (["etcd"] if master in GROUPS["etcd"] else [])
+    assert kinds[master] == {"kinds": want, "layers": ["node_prep"]}
+    assert kinds[node] == {"kinds": ["node"], "layers": ["node_prep"]}
+    assert kinds["dns1x"] == {"kinds": ["dns"], "layers": []}
+    assert kinds["nfs1"] == {"kinds": ["nfs_server"], "layers": []}
+    for router in GROUPS.get("router", []):
+        assert "router" in kinds[router]["kinds"] and "router" in kinds[router]["layers"]
+
+
 def test_every_release_has_the_shared_keys_and_each_role_its_flags():
     roles = ROOT / "roles"
     for minor, release in releases().items():

@@ -1,5 +1,6 @@
 """The kernel/OS rule catalogue and its evaluator."""
 
+import re
 from pathlib import Path
 
 import pytest
@@ -167,11 +168,50 @@ def test_condition_language(when, facts, fires):
         ({"rules": []}, "must be a list"),
         ([{**rule([{"fact": "a", "eq": 1}]), "fixed_by": "node_prep"}], "fixed_by must be a list"),
         ([{**rule([{"fact": "a", "eq": 1}]), "colour": "red"}], "unknown keys"),
+        ([{**rule([{"fact": "a", "eq": 1}]), "applies_to": ["kubelet"]}], "applies_to must be"),
+        ([{**rule([{"fact": "a", "eq": 1}]), "applies_to": []}], "applies_to must be"),
     ],
 )
 def test_malformed_rules_are_named(bad, needle):
     with pytest.raises(kc.RuleError, match=needle):
         kc.Catalogue(bad)
+
+
+def test_rules_apply_by_what_the_host_is():
+    node_rule = rule([{"fact": "a", "eq": 1}], rule_id="T-NODE")
+    router_rule = {
+        **rule([{"fact": "a", "eq": 1}], rule_id="T-ROUTER"),
+        "applies_to": ["node", "router"],
+    }
+    cat = kc.Catalogue([node_rule, router_rule])
+
+    def fired(facts):
+        return [f["id"] for f in cat.evaluate(facts)]
+
+    assert fired({"a": 1}) == ["T-NODE", "T-ROUTER"]  # kinds unknown: every rule
+    assert fired({"a": 1, "kinds": ["node", "etcd"]}) == ["T-NODE", "T-ROUTER"]
+    assert fired({"a": 1, "kinds": ["router"]}) == ["T-ROUTER"]
+    assert fired({"a": 1, "kinds": ["dns"]}) == []
+    assert fired({"a": 1, "kinds": []}) == []
+    with pytest.raises(kc.RuleError, match="kinds must be a list"):
+        cat.evaluate({"a": 1, "kinds": ["switch"]})
+
+
+def test_the_catalogue_holds_the_office_dns_host_to_no_rule():
+    facts = {
+        "os_family": "RedHat",
+        "kernel": "3.10.0-514.el7.x86_64",
+        "sysctl": {"fs.may_detach_mounts": "0", "net.ipv4.ip_forward": "0"},
+        "persisted_sysctls": [],
+        "swap_mb": 2048,
+        "kube_version": "1.10.13",
+        "kinds": ["dns"],
+    }
+    assert kc.kernel_findings(facts) == []
+    as_node = [f["id"] for f in kc.kernel_findings(dict(facts, kinds=["node"]))]
+    assert "K8S-MNT-002" in as_node and "K8S-FWD-001" in as_node
+    as_router = [f["id"] for f in kc.kernel_findings(dict(facts, kinds=["router"]))]
+    assert as_router == ["K8S-FWD-001"]
 
 
 def test_filter_wraps_errors():
@@ -261,3 +301,45 @@ def test_triage():
     assert [f["id"] for f in strict["blocking"]] == ["K8S-IPVS-002"]
     with pytest.raises(AnsibleFilterError, match="kernel_triage"):
         kernel_filter.kernel_triage([{"no": "id"}])
+
+
+def test_report_and_its_table_say_what_blocks_and_what_does_not():
+    node_facts = {
+        "os_family": "RedHat",
+        "kernel": "3.10.0-514.el7.x86_64",
+        "sysctl": {"net.ipv4.ip_forward": "0"},
+        "persisted_sysctls": [],
+        "kube_version": "1.10.13",
+        "kinds": ["node"],
+    }
+    findings = kc.kernel_findings(node_facts)
+    ids = [f["id"] for f in findings]
+    assert "K8S-MNT-002" in ids and "K8S-FWD-001" in ids
+    triage = kc.triage(findings, accepted={"K8S-MNT-002"}, fixing_layers=["node_prep"])
+    results = {
+        "node1": {
+            "kernel": node_facts["kernel"],
+            "kinds": ["node"],
+            "fixing_layers": ["node_prep"],
+            "facts": node_facts,
+            "findings": findings,
+            "triage": triage,
+        },
+        "dns1": {"kernel": "5.4.0", "kinds": ["dns"], "facts": {}, "findings": [], "triage": {}},
+        "gone": None,
+    }
+    rep = kc.report(results, {"K8S-MNT-002": "kernel upgrade planned"})
+    assert sorted(rep["hosts"]) == ["dns1", "gone", "node1"]
+    node = rep["hosts"]["node1"]
+    assert node["accepted"] == ["K8S-MNT-002"] and "K8S-FWD-001" in node["fixed"]
+    assert node["blocking"] == [t["id"] for t in triage["blocking"]]
+    lines = kc.report_table(rep)
+    assert lines[0].split()[:5] == ["host", "kinds", "sev", "finding", "status"]
+    by_id = {line.split()[3]: line for line in lines[1:-1] if line.startswith("node1")}
+    assert "accepted: kernel upgrade planned" in by_id["K8S-MNT-002"]
+    # Fixed by the layer that runs on this host (node_prep), not every layer that could.
+    assert re.search(r"K8S-FWD-001 +fixed by node_prep  ", by_id["K8S-FWD-001"])
+    for blocking in node["blocking"]:
+        assert "BLOCKING" in by_id[blocking]
+    assert any(line.startswith("dns1") and "no findings" in line for line in lines)
+    assert lines[-1].startswith("3 host(s), %d blocking" % len(node["blocking"]))
