@@ -165,8 +165,8 @@ class ActionModule(ActionBase):
             kinds = [k for k in kube_files.KINDS if item.get(k)]
             if not item.get("dest") or (not item.get("src")) == (not kinds) or len(kinds) > 1:
                 raise AnsibleActionFail(
-                    "files: every entry needs dest and one of src, %s (%r)"
-                    % (", ".join(kube_files.KINDS), item)
+                    "files: every entry needs dest and one of src, %s (the entry for %s has %s)"
+                    % (", ".join(kube_files.KINDS), item.get("dest"), ", ".join(sorted(item)))
                 )
         return files
 

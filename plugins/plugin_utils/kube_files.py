@@ -50,9 +50,13 @@ def _yaml(data):
 
 
 def _need(entry, keys, what):
+    """Fail naming WHAT and the missing keys, never the values (a kubeconfig holds a key)."""
     missing = [k for k in keys if entry.get(k) in (None, "")]
     if missing:
-        raise FilesError("%s needs %s (%r)" % (what, ", ".join(missing), entry))
+        named = entry.get("user") or entry.get("name") or ""
+        raise FilesError(
+            "%s%s needs %s" % (what, " for %s" % named if named else "", ", ".join(missing))
+        )
 
 
 def systemd_unit(unit, *, host, managed=""):
@@ -125,7 +129,7 @@ def kubeconfig(kc, *, managed=""):
 def config_file(config, *, managed=""):
     """A component's config file: CONFIG as YAML, keys sorted."""
     if not isinstance(config, dict):
-        raise FilesError("config must be a dictionary (%r)" % (config,))
+        raise FilesError("config must be a dictionary, not %s" % type(config).__name__)
     return _header(managed) + _yaml(config)
 
 

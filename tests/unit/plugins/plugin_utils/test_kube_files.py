@@ -89,13 +89,20 @@ def test_kubeconfig_embedded_is_base64_of_the_pem():
         ({"server": "https://x", "user": "admin", "ca": "a", "cert": "b"}, "needs key"),
         (
             {"server": "https://x", "user": "u", "ca_data": "a"},
-            r"embedded\) needs cert_data, key_data",
+            r"embedded\) for u needs cert_data, key_data",
         ),
     ],
 )
 def test_kubeconfig_incomplete_is_refused(kc, match):
     with pytest.raises(kube_files.FilesError, match=match):
         kube_files.kubeconfig(kc)
+
+
+def test_an_error_never_shows_the_key():
+    kc = {"user": "admin", "ca_data": "CA", "cert_data": "CERT", "key_data": "SECRET-KEY"}
+    with pytest.raises(kube_files.FilesError) as err:
+        kube_files.kubeconfig(kc)
+    assert "SECRET-KEY" not in str(err.value) and "needs server" in str(err.value)
 
 
 class Tagged(str):
