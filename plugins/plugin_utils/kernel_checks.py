@@ -4,8 +4,10 @@
 The catalogue (``kernel_rules.yml`` beside this file) is data. Each rule has ``id``,
 ``severity`` (CRIT, HIGH, MED, LOW, INFO), ``title``, ``symptom``, ``when`` (the detection),
 ``fix`` and ``source``, and optionally ``fixed_by`` (the collection's layers that remedy
-it) and ``applies_to`` (the kinds of host it concerns: node, etcd, router, dns, nfs_server;
-default node). Findings carry ``id``, ``severity``, ``title``, ``fix``, ``source`` and ``fixed_by``.
+it), ``applies_to`` (the kinds of host it concerns: node, etcd, router, dns, nfs_server;
+default node) and ``runbook`` (the docs/runbooks section on-call reads). Findings carry
+``id``, ``severity``, ``title``, ``fix``, ``source``, ``fixed_by`` and, when the rule has
+one, ``runbook``.
 ``when`` is a list of conditions that must all hold; a condition is
 
 * a combinator: ``{all: [...]}``, ``{any: [...]}``, ``{not: {...}}``;
@@ -43,7 +45,7 @@ from . import versions
 SEVERITIES = ("CRIT", "HIGH", "MED", "LOW", "INFO")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
 RULE_KEYS = {"id", "severity", "title", "symptom", "when", "fix", "source"}
-OPTIONAL_KEYS = {"fixed_by", "applies_to"}
+OPTIONAL_KEYS = {"fixed_by", "applies_to", "runbook"}
 # What a host is (the cluster model's host_kinds): a rule applies to the hosts of the kinds in
 # its ``applies_to`` (default: node, every k8s_cluster host).
 KINDS = ("node", "etcd", "router", "dns", "nfs_server")
@@ -398,6 +400,8 @@ class Catalogue:
             detect = _all([_compile(rule_id, c) for c in rule["when"]])
             finding = {k: rule[k] for k in ("id", "severity", "title", "fix", "source")}
             finding["fixed_by"] = list(rule.get("fixed_by", []))
+            if rule.get("runbook"):
+                finding["runbook"] = str(rule["runbook"])
             kinds = frozenset(rule.get("applies_to", DEFAULT_APPLIES_TO))
             compiled.append((SEVERITY_RANK[rule["severity"]], rule_id, detect, finding, kinds))
         compiled.sort(key=lambda item: (item[0], item[1]))
@@ -527,7 +531,12 @@ def report_table(rep):
                     finding["severity"],
                     finding["id"],
                     _status(finding["id"], triage, accepted, entry.get("fixing_layers") or ()),
-                    "%s -- fix: %s" % (finding["title"], finding["fix"]),
+                    "%s -- fix: %s%s"
+                    % (
+                        finding["title"],
+                        finding["fix"],
+                        " (runbook: %s)" % finding["runbook"] if finding.get("runbook") else "",
+                    ),
                 )
             )
     head = ("host", "kinds", "sev", "finding", "status", "what -- fix")

@@ -83,8 +83,11 @@ def test_findings_carry_the_documented_keys_most_severe_first():
         "K8S-INOTIFY-001",
         "K8S-IPVS-006",
     ]
+    keys = {"id", "severity", "title", "fix", "source", "fixed_by"}
     for f in findings:
-        assert set(f) == {"id", "severity", "title", "fix", "source", "fixed_by"}
+        # runbook: the rules of the seed's incidents (here BRNF-001 and INOTIFY-001)
+        assert set(f) in (keys, keys | {"runbook"}), f["id"]
+    assert [f["id"] for f in findings if "runbook" in f] == ["K8S-BRNF-001", "K8S-INOTIFY-001"]
 
 
 def test_the_seed_site_el7_3_host():
@@ -343,3 +346,35 @@ def test_report_and_its_table_say_what_blocks_and_what_does_not():
         assert "BLOCKING" in by_id[blocking]
     assert any(line.startswith("dns1") and "no findings" in line for line in lines)
     assert lines[-1].startswith("3 host(s), %d blocking" % len(node["blocking"]))
+
+
+def _slug(heading):
+    """GitHub's anchor for a Markdown heading."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+def test_every_runbook_link_names_a_section_that_exists():
+    root = Path(__file__).resolve().parents[4]
+    rules = kc.load_rules()
+    linked = [r for r in rules if r.get("runbook")]
+    # The seed's incidents each have their section: mounts, kmem, inotify, kube-dns,
+    # iptables-restore, flannel leases.
+    for prefix in ("K8S-MNT-", "K8S-KMEM-", "K8S-INOTIFY-", "K8S-DNS-", "K8S-PROXY-"):
+        assert all(r.get("runbook") for r in rules if r["id"].startswith(prefix)), prefix
+    assert {r["id"] for r in linked} >= {"K8S-FLANNEL-001", "K8S-FLANNEL-002"}
+    for rule in linked:
+        path, anchor = rule["runbook"].split("#", 1)
+        doc = root / path
+        assert doc.is_file(), (rule["id"], path)
+        anchors = {_slug(h) for h in re.findall(r"^#+ (.*)$", doc.read_text(), re.MULTILINE)}
+        assert anchor in anchors, (rule["id"], anchor, sorted(anchors))
+
+
+def test_a_finding_carries_its_runbook_into_the_table():
+    facts = {"sysctl": {"fs.inotify.max_user_watches": "8192"}, "kinds": ["node"]}
+    findings = kc.kernel_findings(facts)
+    finding = next(f for f in findings if f["id"] == "K8S-INOTIFY-001")
+    assert finding["runbook"] == "docs/runbooks/kernel-incidents.md#inotify-exhaustion"
+    rep = kc.report({"n1": {"kinds": ["node"], "findings": findings, "triage": {}}})
+    line = next(x for x in kc.report_table(rep) if "K8S-INOTIFY-001" in x)
+    assert line.endswith("(runbook: docs/runbooks/kernel-incidents.md#inotify-exhaustion)")
