@@ -16,8 +16,9 @@ description:
     lacks is left out); which sysctls are persisted in C(/etc/sysctl.conf), C(/etc/sysctl.d),
     C(/run/sysctl.d), C(/usr/lib/sysctl.d); which of the listed kernel modules are available
     (loaded, built in, or loadable by C(modprobe)); installed versions of the listed packages
-    (dpkg or rpm); swap in use; the iptables FORWARD policy; whether listed systemd units
-    are active.
+    (dpkg or rpm); swap in use and the swap C(/etc/fstab) turns on at boot; the iptables
+    FORWARD policy; whether listed systemd units are active; the flags of the running kubelet
+    and kube-proxy (C([]) when one does not run).
   - With O(gather_subset), also the host's Ansible facts of that subset, gathered in the same
     run by ansible-core's own fact collectors (what M(ansible.builtin.setup) runs), and marked
     as gathered, so the plays after it do not gather again (C(gathering = smart)). That is one
@@ -102,6 +103,9 @@ host:
     modules: [br_netfilter]
     packages: {conntrack: 1.4.4-7.el7}
     swap_mb: 0
+    swap_fstab: [/dev/mapper/centos-swap]
+    kubelet_args: [--fail-swap-on=true, --v=2]
+    kube_proxy_args: []
     forward_policy: ACCEPT
     firewalld_active: false
 """
@@ -237,6 +241,37 @@ def swap_mb():
     return total_kb // 1024
 
 
+def fstab_swap(path="/etc/fstab"):
+    """The swap entries /etc/fstab turns on at boot (not commented, type swap)."""
+    text = read(path)
+    if text is None:
+        return None
+    out = []
+    for line in text.splitlines():
+        fields = line.split("#", 1)[0].split()
+        if len(fields) >= 3 and fields[2] == "swap":
+            out.append(fields[0])
+    return out
+
+
+def process_args(names, proc="/proc"):
+    """{name: argv[1:]} of the first running process of each NAME (its /proc/<pid>/comm);
+    [] for a name with no process (it runs with no flag the rules could read)."""
+    found = {name: [] for name in names}
+    left = set(names)
+    for comm_path in sorted(glob.glob(os.path.join(proc, "[0-9]*", "comm"))):
+        if not left:
+            break
+        comm = (read(comm_path) or "").strip()
+        if comm not in left:
+            continue
+        raw = read(os.path.join(os.path.dirname(comm_path), "cmdline")) or ""
+        argv = [a for a in raw.split("\0") if a]
+        found[comm] = argv[1:]
+        left.discard(comm)
+    return found
+
+
 def forward_policy(module):
     iptables = module.get_bin_path("iptables")
     if not iptables:
@@ -286,6 +321,12 @@ def main():
     swap = swap_mb()
     if swap is not None:
         host["swap_mb"] = swap
+    at_boot = fstab_swap()
+    if at_boot is not None:
+        host["swap_fstab"] = at_boot
+    running = process_args(["kubelet", "kube-proxy"])
+    host["kubelet_args"] = running["kubelet"]
+    host["kube_proxy_args"] = running["kube-proxy"]
     policy = forward_policy(module)
     if policy is not None:
         host["forward_policy"] = policy

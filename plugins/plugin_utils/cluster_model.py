@@ -130,7 +130,7 @@ HOST_KINDS = (
 )
 # The collection's layers that run on a host of each kind after preflight (and may fix what
 # preflight finds there: kernel_rules.yml fixed_by).
-KIND_LAYERS = {"node": ["node_prep"], "router": ["router"]}
+KIND_LAYERS = {"node": ["node_prep", "kube_node"], "router": ["router"]}
 RELEASES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kube_releases.yml")
 
 # Labels cidr.cluster_check uses in its messages -> the inventory names.

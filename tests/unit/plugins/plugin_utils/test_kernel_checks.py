@@ -20,7 +20,8 @@ SPEC_IDS = [  # the catalogue the rules were written from, in its order
     "K8S-IPVS-002", "K8S-IPVS-003", "K8S-IPVS-004", "K8S-IPVS-005", "K8S-IPVS-006",
     "K8S-FLANNEL-001", "K8S-FLANNEL-002", "K8S-FLANNEL-003", "K8S-FLANNEL-004",
     "K8S-FLANNEL-005", "K8S-NFS-001", "K8S-NFS-002", "K8S-NFS-003", "K8S-NFS-004",
-    "K8S-SWAP-001", "K8S-BRNF-001", "K8S-BRNF-002", "K8S-FWD-001", "K8S-KTUN-001",
+    "K8S-SWAP-001", "K8S-SWAP-002", "K8S-BRNF-001", "K8S-BRNF-002", "K8S-FWD-001",
+    "K8S-KTUN-001",
 ]  # fmt: skip
 
 
