@@ -17,6 +17,18 @@ def kernel_findings(facts, rules=None):
         raise AnsibleFilterError(f"kubebin.cluster.kernel_findings: {exc}") from exc
 
 
+def kernel_facts(host, model, name, *, os_facts=None, planned=None, etcd_keys=None, extra=None):
+    """The facts the catalogue reads for host NAME: its host_facts, with what the cluster
+    model, the OS facts, the planned releases and etcd's flannel keys add
+    (plugin_utils/kernel_checks.py rule_facts)."""
+    try:
+        return kernel_checks.rule_facts(
+            host, model, name, os_facts=os_facts, planned=planned, etcd_keys=etcd_keys, extra=extra
+        )
+    except (kernel_checks.RuleError, KeyError, TypeError, ValueError) as exc:
+        raise AnsibleFilterError(f"kubebin.cluster.kernel_facts: {name}: {exc}") from exc
+
+
 def kernel_triage(findings, accepted=None, fixing_layers=None, allow_high=False):
     """{accepted, fixed, blocking, advisory} lists of findings."""
     try:
@@ -54,6 +66,7 @@ class FilterModule:
 
     def filters(self):
         return {
+            "kernel_facts": kernel_facts,
             "kernel_findings": kernel_findings,
             "kernel_triage": kernel_triage,
             "kernel_report": kernel_report,

@@ -128,9 +128,14 @@ HOST_KINDS = (
     ("dns", "office_dns"),
     ("nfs_server", "nfs_server"),
 )
-# The collection's layers that run on a host of each kind after preflight (and may fix what
-# preflight finds there: kernel_rules.yml fixed_by).
-KIND_LAYERS = {"node": ["node_prep", "kube_node"], "router": ["router"]}
+# The collection's layers that run on the hosts of each ``members`` entry after preflight (and
+# may fix what preflight finds there: kernel_rules.yml fixed_by), as site.yml runs them.
+MEMBER_LAYERS = {
+    "k8s": ["node_prep", "flanneld"],
+    "nodes": ["runtime", "kube_node"],
+    "etcd": ["etcd"],
+    "routers": ["router"],
+}
 RELEASES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "kube_releases.yml")
 
 # Labels cidr.cluster_check uses in its messages -> the inventory names.
@@ -250,9 +255,9 @@ def _host_kinds(member_map):
             entry = out.setdefault(host, {"kinds": [], "layers": []})
             if kind not in entry["kinds"]:
                 entry["kinds"].append(kind)
-                entry["layers"] += [
-                    x for x in KIND_LAYERS.get(kind, ()) if x not in entry["layers"]
-                ]
+    for role, layers in MEMBER_LAYERS.items():
+        for host in member_map.get(role, ()):
+            out[host]["layers"] += [x for x in layers if x not in out[host]["layers"]]
     return out
 
 

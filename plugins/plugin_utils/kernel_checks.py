@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
+import json
 import os
 import re
 
@@ -345,6 +346,165 @@ def _any(parts):
         return UNKNOWN if unknown else False
 
     return run
+
+
+# --- facts -------------------------------------------------------------------------------
+
+# What the role passes besides the host's own facts (kubebin.cluster.host_facts): what is
+# about to be installed.
+PLANNED_KEYS = (
+    "kube_version",
+    "kube_proxy_mode",
+    "flannel_version",
+    "flannel_backend",
+    "etcd_version",
+    "kube_dns_version",
+)
+
+
+def _network_of(address, prefixlen):
+    return ipaddress.ip_network("%s/%s" % (address, prefixlen), strict=False)
+
+
+def _node_ip(model, name):
+    for table in ("nodes", "routers"):
+        entry = (model.get(table) or {}).get(name)
+        if entry and entry.get("ip"):
+            return entry["ip"]
+    return None
+
+
+def _addressing(host, model, name):
+    """The node address's interface and on-link prefix, and (host-gw) the k8s peers outside
+    it: what the host's interfaces really say, not the inventory."""
+    out = {}
+    addresses = host.get("ipv4_addresses")
+    if addresses is None:
+        return out
+    for entry in addresses:
+        if entry.get("iface") == "docker0":
+            out["docker0_ip"] = entry["address"]
+    node_ip = _node_ip(model, name)
+    if node_ip is None:
+        return out
+    out["node_ip"] = node_ip
+    mine = [a for a in addresses if a.get("address") == node_ip]
+    out["node_ip_on_host"] = bool(mine)
+    if not mine:
+        return out
+    out["node_iface"] = mine[0]["iface"]
+    out["node_prefixlen"] = int(mine[0]["prefixlen"])
+    if name in (model.get("nodes") or {}):
+        onlink = _network_of(node_ip, mine[0]["prefixlen"])
+        out["flannel_offlink_peers"] = sorted(
+            peer["ip"]
+            for peer_name, peer in model["nodes"].items()
+            if peer_name != name and ipaddress.ip_address(peer["ip"]) not in onlink
+        )
+    return out
+
+
+def _lease_ttls(etcd_keys, model, node_ip):
+    """TTLs (0: a reservation) of the flannel subnet keys etcd holds for NODE_IP."""
+    prefix = str(model["settings"]["flannel_etcd_prefix"]).rstrip("/") + "/subnets/"
+    ttls = []
+    for entry in etcd_keys:
+        if not str(entry.get("key", "")).startswith(prefix):
+            continue
+        value = entry.get("value")
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                continue
+        if isinstance(value, dict) and value.get("PublicIP") == node_ip:
+            ttls.append(int(entry.get("ttl") or 0))
+    return ttls
+
+
+def _kubelet_resolv_loopback(host):
+    """Loopback nameservers in the file kubelet hands to pods with dnsPolicy Default (and to
+    kube-dns's dnsmasq as its upstream): its --resolv-conf, else /etc/resolv.conf."""
+    files = host.get("resolv_conf")
+    if files is None:
+        return None
+    path = "/etc/resolv.conf"
+    for arg in host.get("kubelet_args") or ():
+        if str(arg).startswith("--resolv-conf="):
+            path = str(arg).split("=", 1)[1]
+    if not path:
+        return []  # --resolv-conf= turns the host's resolvers off for pods
+    if path not in files:
+        return None
+    loopback = []
+    for server in files[path]:
+        try:
+            if ipaddress.ip_address(server).is_loopback:
+                loopback.append(server)
+        except ValueError:
+            continue
+    return loopback
+
+
+def _nfs(host, model):
+    out = {}
+    mounts = host.get("nfs_mounts")
+    if mounts is None:
+        return out
+    out["nfs_volumes"] = bool(mounts) or bool((model.get("members") or {}).get("nfs_server"))
+    out["nfs_v3_volumes"] = any(
+        "vers=3" in m["options"] or "nfsvers=3" in m["options"] for m in mounts
+    )
+    out["nfs_soft_mounts"] = sorted(m["mountpoint"] for m in mounts if "soft" in m["options"])
+    if host.get("nfs_unreachable") is not None:
+        out["nfs_server_unreachable"] = bool(host["nfs_unreachable"])
+    return out
+
+
+def rule_facts(host, model, name, *, os_facts=None, planned=None, etcd_keys=None, extra=None):
+    """The facts the catalogue's rules read, for host NAME.
+
+    HOST is what ``kubebin.cluster.host_facts`` gathered there; MODEL the cluster model
+    (settings, nodes, routers, members, host_kinds); OS_FACTS ``{os_family,
+    distribution_version}``; PLANNED what is about to be installed (``PLANNED_KEYS``);
+    ETCD_KEYS the keys under flannel's prefix as ``kubebin.cluster.etcd_v2`` reads them (None:
+    etcd was not read, e.g. before it is installed); EXTRA overrides, last.
+
+    Derived here: ``kinds``; ``service_cidr``, ``cluster_domain``; ``node_ip``,
+    ``node_ip_on_host``, ``node_iface``, ``node_prefixlen`` and ``flannel_offlink_peers`` (from
+    the host's real addresses); ``docker0_ip``; ``flannel_subnet`` (flannel's subnet.env);
+    ``flannel_lease_ttls``; ``kubelet_resolv_loopback``; ``nfs_volumes``, ``nfs_v3_volumes``,
+    ``nfs_soft_mounts``, ``nfs_server_unreachable``; ``selinux_enforcing``.
+    """
+    if not isinstance(host, dict):
+        raise RuleError(f"host facts of {name} must be a mapping, got {type(host).__name__}")
+    facts = dict(host)
+    for key, value in (os_facts or {}).items():
+        facts[key] = value
+    planned = dict(planned or {})
+    unknown = set(planned) - set(PLANNED_KEYS)
+    if unknown:
+        raise RuleError(f"planned: unknown keys {sorted(unknown)}; known: {list(PLANNED_KEYS)}")
+    facts.update(planned)
+    settings = model.get("settings") or {}
+    facts["service_cidr"] = settings.get("service_cidr")
+    facts["cluster_domain"] = settings.get("domain")
+    facts["kinds"] = list(((model.get("host_kinds") or {}).get(name) or {}).get("kinds") or [])
+    facts.update(_addressing(host, model, name))
+    subnet = (host.get("flannel_env") or {}).get("FLANNEL_SUBNET")
+    if subnet:
+        facts["flannel_subnet"] = subnet
+    if etcd_keys is not None and facts.get("node_ip") and name in (model.get("nodes") or {}):
+        facts["flannel_lease_ttls"] = _lease_ttls(etcd_keys, model, facts["node_ip"])
+    loopback = _kubelet_resolv_loopback(host)
+    if loopback is not None:
+        facts["kubelet_resolv_loopback"] = loopback
+    facts.update(_nfs(host, model))
+    selinux = host.get("selinux")
+    if isinstance(selinux, dict):
+        facts["selinux_enforcing"] = selinux.get("enforce") == "1"
+    facts.update(extra or {})
+    return {k: v for k, v in facts.items() if v is not None}
 
 
 # --- catalogue ---------------------------------------------------------------------------

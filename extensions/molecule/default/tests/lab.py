@@ -1,12 +1,16 @@
 """Helpers the default scenario's tests share: its hosts, waiting, the test image."""
 
 import os
+import re
+import subprocess
 import time
+from pathlib import Path
 
 import pytest
 import testinfra
 
 IMAGE = "kubebin-test/web:1"
+PROJECT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[4]))
 
 
 def get_host(name):
@@ -53,3 +57,29 @@ def web_container(name="web"):
             " && exec /busybox httpd -f -p 8080 -h /www",
         ],
     }
+
+
+def playbook(name, *extra):
+    """Run one of the collection's playbooks against this scenario's inventory, as a user would."""
+    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
+    cfg = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "")) / "ansible.cfg"
+    if "ANSIBLE_CONFIG" not in env and cfg.is_file():
+        env["ANSIBLE_CONFIG"] = str(cfg)
+    env.setdefault("ANSIBLE_COLLECTIONS_PATH", str(PROJECT / "collections"))
+    proc = subprocess.run(
+        [
+            "ansible-playbook",
+            str(PROJECT / "playbooks" / name),
+            "-i",
+            os.environ["MOLECULE_INVENTORY_FILE"],
+            *extra,
+        ],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=1500,
+        check=False,
+    )
+    out = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr)
+    assert proc.returncode == 0, out[-6000:]
+    return out

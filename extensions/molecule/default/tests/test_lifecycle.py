@@ -14,10 +14,9 @@ import json
 import os
 import re
 import subprocess
-from pathlib import Path
 
 import pytest
-from lab import ensure_test_image, wait_for, web_container
+from lab import PROJECT, ensure_test_image, playbook, wait_for, web_container
 from lab import get_host as host
 
 MASTER = "kb-cl-m1"
@@ -30,34 +29,7 @@ KEPT = "/kubebin/kept-subnets"
 V2 = "bash -lc 'source /etc/profile.d/etcdctl.sh && ETCDCTL_API=2 etcdctl {}'"
 KUBECTL = "kubectl --kubeconfig /etc/kubernetes/admin.conf "
 NODE1_UNITS = ["flanneld", "docker", "kubelet", "kube-proxy"]
-PROJECT = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[4]))
 STATE = {}
-
-
-def playbook(name, *extra):
-    """Run one of the collection's playbooks against this scenario's inventory, as a user would."""
-    env = dict(os.environ, ANSIBLE_NOCOLOR="1", ANSIBLE_FORCE_COLOR="0")
-    cfg = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "")) / "ansible.cfg"
-    if "ANSIBLE_CONFIG" not in env and cfg.is_file():
-        env["ANSIBLE_CONFIG"] = str(cfg)
-    env.setdefault("ANSIBLE_COLLECTIONS_PATH", str(PROJECT / "collections"))
-    proc = subprocess.run(
-        [
-            "ansible-playbook",
-            str(PROJECT / "playbooks" / name),
-            "-i",
-            os.environ["MOLECULE_INVENTORY_FILE"],
-            *extra,
-        ],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=1500,
-        check=False,
-    )
-    out = re.sub(r"\x1b\[[0-9;]*m", "", proc.stdout + proc.stderr)
-    assert proc.returncode == 0, out[-6000:]
-    return out
 
 
 def lab(*args):

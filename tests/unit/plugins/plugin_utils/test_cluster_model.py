@@ -414,8 +414,14 @@ def test_host_kinds_and_the_layers_that_run_there():
     kinds = model(groups=groups)["host_kinds"]
     master, node = GROUPS["kube_control_plane"][0], GROUPS["kube_node"][0]
     want = ["node"] + (["etcd"] if master in GROUPS["etcd"] else [])
-    assert kinds[master] == {"kinds": want, "layers": ["node_prep", "kube_node"]}
-    assert kinds[node] == {"kinds": ["node"], "layers": ["node_prep", "kube_node"]}
+    master_layers = ["node_prep", "flanneld"]
+    if master in GROUPS["kube_node"]:
+        master_layers += ["runtime", "kube_node"]
+    if master in GROUPS["etcd"]:
+        master_layers += ["etcd"]
+    # as site.yml runs them: runtime and kube_node on kube_node hosts only
+    assert kinds[master] == {"kinds": want, "layers": master_layers}
+    assert kinds[node] == {"kinds": ["node"], "layers": ["node_prep", "flanneld", "runtime", "kube_node"]}
     assert kinds["dns1x"] == {"kinds": ["dns"], "layers": []}
     assert kinds["nfs1"] == {"kinds": ["nfs_server"], "layers": []}
     for router in GROUPS.get("router", []):
