@@ -29,6 +29,17 @@ def kernel_facts(host, model, name, *, os_facts=None, planned=None, etcd_keys=No
         raise AnsibleFilterError(f"kubebin.cluster.kernel_facts: {name}: {exc}") from exc
 
 
+def kernel_fact_sets_report(sets, model, planned=None, accepted=None, allow_high=False):
+    """The preflight report for recorded fact sets ({host: {os, host}}), as render mode
+    writes it (plugin_utils/kernel_checks.py fact_sets_report)."""
+    try:
+        return kernel_checks.fact_sets_report(
+            sets, model, planned=planned, accepted=accepted, allow_high=bool(allow_high)
+        )
+    except (kernel_checks.RuleError, KeyError, TypeError, ValueError) as exc:
+        raise AnsibleFilterError(f"kubebin.cluster.kernel_fact_sets_report: {exc}") from exc
+
+
 def kernel_triage(findings, accepted=None, fixing_layers=None, allow_high=False):
     """{accepted, fixed, blocking, advisory} lists of findings."""
     try:
@@ -67,6 +78,7 @@ class FilterModule:
     def filters(self):
         return {
             "kernel_facts": kernel_facts,
+            "kernel_fact_sets_report": kernel_fact_sets_report,
             "kernel_findings": kernel_findings,
             "kernel_triage": kernel_triage,
             "kernel_report": kernel_report,

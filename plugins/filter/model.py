@@ -27,6 +27,15 @@ def cluster_model(
         raise AnsibleFilterError("kubebin.cluster.cluster_model: %s" % exc) from exc
 
 
+def flannel_leases(keys, model):
+    """Flannel's subnet keys with the node of each, a report line each and what turns the
+    leases into reservations: see plugin_utils/cluster_model.py."""
+    try:
+        return core.flannel_leases(keys, model)
+    except (KeyError, TypeError, AttributeError) as exc:
+        raise AnsibleFilterError("kubebin.cluster.flannel_leases: %s" % exc) from exc
+
+
 def renamed_settings(names):
     """Which of NAMES (the variables set) are cluster settings under their old names."""
     return core.renamed_in_use(names)
@@ -36,4 +45,8 @@ class FilterModule:
     """The cluster model."""
 
     def filters(self):
-        return {"cluster_model": cluster_model, "renamed_settings": renamed_settings}
+        return {
+            "cluster_model": cluster_model,
+            "flannel_leases": flannel_leases,
+            "renamed_settings": renamed_settings,
+        }

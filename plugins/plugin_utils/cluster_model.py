@@ -36,6 +36,7 @@ import re
 import yaml  # PyYAML ships with ansible-core
 
 from ansible_collections.kubebin.cluster.plugins.plugin_utils import cidr
+from ansible_collections.kubebin.cluster.plugins.plugin_utils import teams as teams_mod
 
 __all__ = [
     "GROUPS",
@@ -73,6 +74,22 @@ SETTINGS = {
     "cluster_kube_config_dir": "/etc/kubernetes",
     "cluster_kube_pki_dir": "/etc/kubernetes/pki",
     "cluster_apiserver_port": 6443,
+    # Environments (namespaces) and teams: plugin_utils/teams.py.
+    "cluster_environments": list(teams_mod.DEFAULT_ENVIRONMENTS),
+    "cluster_environment_quota": {
+        "requests.cpu": "8",
+        "requests.memory": "16Gi",
+        "limits.cpu": "16",
+        "limits.memory": "32Gi",
+        "pods": "100",
+        "persistentvolumeclaims": "20",
+    },
+    "cluster_environment_limits": {
+        "default": {"cpu": "1", "memory": "1Gi"},
+        "defaultRequest": {"cpu": "100m", "memory": "256Mi"},
+        "max": {"cpu": "4", "memory": "8Gi"},
+    },
+    "cluster_teams": [],
     "cluster_apiserver_url": "",
     "cluster_kube_log_level": 2,
     "cluster_etcd_version": "3.3.27",
@@ -737,6 +754,56 @@ def _etcd_state(leases, kept, nodes, removing, *, ips, keys):
     return stale, kept_now, reclaimed, leaving
 
 
+def flannel_leases(keys, model):
+    """Flannel's subnet keys (KEYS as ``kubebin.cluster.etcd_v2`` reads them) with whose they
+    are: ``{leases: [{key, subnet, public_ip, node, ttl, reservation}], report: [line],
+    convert: {key: {value}}}``. ``node`` is the k8s_cluster host of that address (``None``:
+    no node's, a stale key); ``ttl`` 0 for a reservation; ``convert`` rewrites every lease
+    (a key with a TTL) as a reservation with the same value (flannel's ``etcdctl set -ttl
+    0``). Keys outside ``<flannel prefix>/subnets/`` are not leases and are left out."""
+    prefix = str(model["settings"]["flannel_etcd_prefix"]).rstrip("/") + "/subnets/"
+    by_ip = {node["ip"]: name for name, node in sorted((model.get("nodes") or {}).items())}
+    leases = []
+    for entry in sorted(keys or (), key=lambda e: str(e.get("key"))):
+        key = str(entry.get("key", ""))
+        if not key.startswith(prefix):
+            continue
+        value = entry.get("value")
+        try:
+            parsed = json.loads(value) if isinstance(value, str) else value
+        except ValueError:
+            parsed = None
+        ip = parsed.get("PublicIP") if isinstance(parsed, dict) else None
+        ttl = int(entry.get("ttl") or 0)
+        leases.append(
+            {
+                "key": key,
+                "subnet": key[len(prefix) :].replace("-", "/"),
+                "public_ip": ip,
+                "node": by_ip.get(ip),
+                "ttl": ttl,
+                "reservation": ttl == 0,
+                "value": value,
+            }
+        )
+    report = [
+        "%s PublicIP=%s node=%s %s"
+        % (
+            lease["key"],
+            lease["public_ip"],
+            lease["node"] or "NOT-A-NODE",
+            "reservation" if lease["reservation"] else "LEASE ttl=%ds" % lease["ttl"],
+        )
+        for lease in leases
+    ]
+    convert = {
+        lease["key"]: {"value": lease["value"]} for lease in leases if not lease["reservation"]
+    }
+    for lease in leases:
+        del lease["value"]
+    return {"leases": leases, "report": report, "convert": convert}
+
+
 def cluster_model(settings, groups, node_ips, etcd_keys=None, *, removing=None, fallback_ips=None):
     """Everything derived from the inventory (and what etcd holds), validated.
 
@@ -782,6 +849,9 @@ def cluster_model(settings, groups, node_ips, etcd_keys=None, *, removing=None, 
     ``removing_leases``     their flannel subnet keys (deleted: flanneld drops their routes)
     ``certificate_sans``    ``{etcd: {host: [...]}, apiserver: [...], kubelet: {host: [...]}}``
     ``etcd_config``         the network config etcd holds (None before flannel_network wrote it)
+    ``environments``        ``{name: {namespace, quota, limits, labels}}`` (cluster_environments)
+    ``teams``               ``{name: {cn, group, generation, bindings: [{namespace, role}],
+                            namespaces}}`` (cluster_teams; plugin_utils/teams.py)
     ``from_etcd``           whether etcd's keys were read (False: worked out from the inventory)
     """
     s = _settings(settings)
@@ -835,6 +905,15 @@ def cluster_model(settings, groups, node_ips, etcd_keys=None, *, removing=None, 
     backend = s["cluster_flannel_backend"]
     kube = _kube(s, control_plane, ips)
     member_map = {role: members(group) for role, group in GROUPS.items()}
+    try:
+        envs = teams_mod.environments(
+            s["cluster_environments"],
+            s["cluster_environment_quota"],
+            s["cluster_environment_limits"],
+        )
+        team_map = teams_mod.teams(s["cluster_teams"], envs)
+    except teams_mod.TeamsError as exc:
+        raise ModelError(str(exc)) from None
     return {
         "settings": {key[len("cluster_") :]: value for key, value in s.items()},
         "members": member_map,
@@ -882,6 +961,8 @@ def cluster_model(settings, groups, node_ips, etcd_keys=None, *, removing=None, 
             for name, r in leaving.items()
         },
         "removing_leases": sorted(r["lease_key"] for r in leaving.values()),
+        "environments": envs,
+        "teams": team_map,
         "certificate_sans": _sans(
             s, etcd_hosts, control_plane, nodes, ips=ips, kubernetes_ip=kubernetes_ip
         ),

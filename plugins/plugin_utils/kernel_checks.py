@@ -35,13 +35,12 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-import json
 import os
 import re
 
 import yaml  # PyYAML ships with ansible-core
 
-from . import versions
+from . import cluster_model, versions
 
 SEVERITIES = ("CRIT", "HIGH", "MED", "LOW", "INFO")
 SEVERITY_RANK = {name: rank for rank, name in enumerate(SEVERITIES)}
@@ -406,20 +405,8 @@ def _addressing(host, model, name):
 
 def _lease_ttls(etcd_keys, model, node_ip):
     """TTLs (0: a reservation) of the flannel subnet keys etcd holds for NODE_IP."""
-    prefix = str(model["settings"]["flannel_etcd_prefix"]).rstrip("/") + "/subnets/"
-    ttls = []
-    for entry in etcd_keys:
-        if not str(entry.get("key", "")).startswith(prefix):
-            continue
-        value = entry.get("value")
-        if isinstance(value, str):
-            try:
-                value = json.loads(value)
-            except ValueError:
-                continue
-        if isinstance(value, dict) and value.get("PublicIP") == node_ip:
-            ttls.append(int(entry.get("ttl") or 0))
-    return ttls
+    leases = cluster_model.flannel_leases(etcd_keys, model)["leases"]
+    return [lease["ttl"] for lease in leases if lease["public_ip"] == node_ip]
 
 
 def _kubelet_resolv_loopback(host):
@@ -715,3 +702,38 @@ def report_table(rep):
         )
     )
     return lines
+
+
+def fact_sets_report(sets, model, *, planned=None, accepted=None, allow_high=False):
+    """The preflight report (``report``) for recorded fact sets instead of live hosts: SETS is
+    ``{host: {os: {os_family, distribution_version}, host: <host_facts' host>}}`` (as
+    tools/lab/record_host_facts.yml writes them). Each host is held to the rules of what the
+    cluster MODEL says it is, and credited with the layers site.yml runs there."""
+    if not isinstance(sets, dict):
+        raise RuleError(f"fact sets must be a mapping of host to {{os, host}}, got {sets!r}")
+    kinds = model.get("host_kinds") or {}
+    unknown = sorted(set(sets) - set(kinds))
+    if unknown:
+        raise RuleError(
+            f"fact sets for hosts the inventory does not have in a cluster group: {unknown};"
+            " record the inventory's hosts (names as in the inventory)"
+        )
+    accepted = dict(accepted or {})
+    results = {}
+    for host, entry in sorted(sets.items()):
+        if not isinstance(entry, dict) or not isinstance(entry.get("host"), dict):
+            raise RuleError(
+                f"fact set of {host}: needs {{os, host}}, got keys {sorted(entry or {})}"
+            )
+        facts = rule_facts(entry["host"], model, host, os_facts=entry.get("os"), planned=planned)
+        findings = kernel_findings(facts)
+        layers = list(kinds[host].get("layers") or [])
+        results[host] = {
+            "kernel": facts.get("kernel"),
+            "kinds": facts["kinds"],
+            "fixing_layers": layers,
+            "facts": facts,
+            "findings": findings,
+            "triage": triage(findings, accepted, layers, allow_high),
+        }
+    return report(results, accepted, allow_high)

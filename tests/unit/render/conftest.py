@@ -1,8 +1,9 @@
 """Renders of inventories/prod (playbooks/render.yml), once per session, and what checks them.
 
 Both renders (the default 1.10.13 table and the current 1.35 one) run once, side by side, into
-pytest's tmp dirs. No host is contacted: ssh is replaced by a tripwire script that records any
-call and fails, so a contact would show as UNREACHABLE and leave the tripwire's log behind.
+pytest's tmp dirs; so do the 1.10 renders per OS family and docker package (flavor_renders).
+No host is contacted: ssh is replaced by a tripwire script that records any call and fails, so
+a contact would show as UNREACHABLE and leave the tripwire's log behind.
 """
 
 import hashlib
@@ -157,6 +158,38 @@ def renders(tmp_path_factory, ssh_tripwire):
     return {
         minor: Render(minor, roots[minor], rc, out, log) for minor, (rc, out) in results.items()
     }
+
+
+# The 1.10 (docker) render per OS family and docker package: (render_os_family,
+# runtime_docker_flavor). RedHat's auto is CentOS 7's own docker.
+FAMILY_FLAVORS = (("Debian", "auto"), ("RedHat", "auto"), ("RedHat", "docker-ce"))
+
+
+@pytest.fixture(scope="session")
+def flavor_renders(tmp_path_factory, ssh_tripwire):
+    """{(family, flavor): Render} of inventories/prod for each of FAMILY_FLAVORS, run in
+    parallel, with runtime_docker_selinux=true (as on an SELinux host; facts are not gathered)."""
+    script, log = ssh_tripwire
+    roots = {
+        case: tmp_path_factory.mktemp(f"render-{case[0]}-{case[1]}") for case in FAMILY_FLAVORS
+    }
+
+    def run(case):
+        family, flavor = case
+        return run_playbook(
+            PLAYBOOK,
+            INVENTORY,
+            "-e", f"render_dir={roots[case]}",
+            "-e", f"render_os_family={family}",
+            "-e", f"runtime_docker_flavor={flavor}",
+            "-e", "runtime_docker_selinux=true",
+            *no_contact_args(script),
+            timeout=RENDER_TIMEOUT,
+        )  # fmt: skip
+
+    with ThreadPoolExecutor(max_workers=len(FAMILY_FLAVORS)) as pool:
+        results = dict(zip(FAMILY_FLAVORS, pool.map(run, FAMILY_FLAVORS)))
+    return {case: Render("1.10", roots[case], rc, out, log) for case, (rc, out) in results.items()}
 
 
 @pytest.fixture(scope="session")

@@ -11,8 +11,7 @@ import re
 
 import pytest
 
-from ..playbook_runner import run_playbook
-from .conftest import INVENTORY, PLAYBOOK, no_contact_args
+from .conftest import FAMILY_FLAVORS
 
 DROP_IN = "etc/systemd/system/docker.service.d/10-kubebin.conf"
 DAEMON = "etc/docker/daemon.json"
@@ -25,22 +24,14 @@ CASES = {
 
 
 @pytest.fixture(scope="module")
-def flavors(tmp_path_factory, ssh_tripwire):
-    script, log = ssh_tripwire
+def flavors(flavor_renders):
+    """{(family, flavor): node1's rendered files} (conftest's flavor_renders)."""
+    assert set(flavor_renders) == set(CASES) == set(FAMILY_FLAVORS)
     out = {}
-    for family, flavor in CASES:
-        root = tmp_path_factory.mktemp(f"docker-{family}-{flavor}")
-        rc, text = run_playbook(
-            PLAYBOOK,
-            INVENTORY,
-            "-e", f"render_dir={root}",
-            "-e", f"render_os_family={family}",
-            "-e", f"runtime_docker_flavor={flavor}",
-            "-e", "runtime_docker_selinux=true",
-            *no_contact_args(script),
-        )  # fmt: skip
-        assert rc == 0, text
-        out[family, flavor] = root / "hosts" / "node1"
+    for case, render in flavor_renders.items():
+        assert render.rc == 0, render.out
+        out[case] = render.host("node1")
+    log = next(iter(flavor_renders.values())).tripwire_log
     assert not log.exists(), log.read_text()
     return out
 

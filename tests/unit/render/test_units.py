@@ -62,13 +62,13 @@ def test_verify_reports_a_bad_unit(systemd_analyze, tmp_path):
     assert rc != 0 and "kubebin-nonexistent.service" in out, out
 
 
-@pytest.mark.parametrize("minor", ["1.10", "1.35"])
-def test_rendered_units_verify(renders, minor, systemd_analyze, tmp_path):
-    render = renders[minor]
+def verify_render(render, systemd_analyze, tmp_path):
+    """systemd-analyze verify on every host's units of RENDER: (failures, {host: unit names},
+    names of the stubbed commands)."""
     assert render.rc == 0, render.out
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
-    failures = []
+    failures, verified = [], {}
     for host in render.hosts():
         source = render.host(host) / SYSTEMD_DIR
         units = tmp_path / "units" / host
@@ -86,6 +86,32 @@ def test_rendered_units_verify(renders, minor, systemd_analyze, tmp_path):
         if not names:  # a host with configuration files only (the office's dnsmasq)
             continue
         rc, out = verify(systemd_analyze, units, names)
+        verified[host] = sorted(os.path.basename(n) for n in names)
         if rc != 0 or out:
             failures.append(f"{host} (exit {rc}):\n{out}")
+    return failures, verified, sorted(p.name for p in bin_dir.iterdir())
+
+
+@pytest.mark.parametrize("minor", ["1.10", "1.35"])
+def test_rendered_units_verify(renders, minor, systemd_analyze, tmp_path):
+    failures, _verified, _messages = verify_render(renders[minor], systemd_analyze, tmp_path)
     assert not failures, "\n\n".join(failures)
+
+
+# The RedHat renders (render_os_family=RedHat): CentOS 7's own docker (flavor auto: no
+# docker.socket, dockerd-current, /etc/sysconfig/docker) and docker-ce. Debian's is the 1.10
+# render above. The dockerd each drop-in runs is among the stubbed commands, so its unit was
+# verified.
+@pytest.mark.parametrize(
+    ("case", "dockerd"),
+    [(("RedHat", "auto"), "dockerd-current"), (("RedHat", "docker-ce"), "dockerd")],
+    ids=["RedHat-centos-docker", "RedHat-docker-ce"],
+)
+def test_rendered_units_verify_per_family_and_docker(
+    flavor_renders, case, dockerd, systemd_analyze, tmp_path
+):
+    render = flavor_renders[case]
+    failures, verified, stubbed = verify_render(render, systemd_analyze, tmp_path)
+    assert not failures, "\n\n".join(failures)
+    assert "docker.service" in verified["node1"], verified
+    assert dockerd in stubbed, stubbed

@@ -421,7 +421,10 @@ def test_host_kinds_and_the_layers_that_run_there():
         master_layers += ["etcd"]
     # as site.yml runs them: runtime and kube_node on kube_node hosts only
     assert kinds[master] == {"kinds": want, "layers": master_layers}
-    assert kinds[node] == {"kinds": ["node"], "layers": ["node_prep", "flanneld", "runtime", "kube_node"]}
+    assert kinds[node] == {
+        "kinds": ["node"],
+        "layers": ["node_prep", "flanneld", "runtime", "kube_node"],
+    }
     assert kinds["dns1x"] == {"kinds": ["dns"], "layers": []}
     assert kinds["nfs1"] == {"kinds": ["nfs_server"], "layers": []}
     for router in GROUPS.get("router", []):
@@ -532,3 +535,38 @@ def test_exhausted_pod_network_names_the_fix():
     keys = [lease("172.20.%d.0/24" % i, "192.168.3.%d" % i) for i in range(1, 254)]
     with pytest.raises(ModelError, match=r"cluster_pod_cidr 172\.20\.0\.0/16 is exhausted"):
         model(keys=keys)
+
+
+def test_flannel_leases_report_whose_each_key_is_and_what_converts_them():
+    from ansible_collections.kubebin.cluster.plugins.plugin_utils.cluster_model import (
+        flannel_leases,
+    )
+
+    m = model()
+    nodes = sorted(m["nodes"].items())
+    (name1, n1), (name2, n2) = nodes[0], nodes[1]
+    keys = [
+        lease(n1["subnet"], n1["ip"], ttl=86123),
+        lease(n2["subnet"], n2["ip"]),
+        lease("172.20.250.0/24", "10.9.9.9", ttl=60),
+        {"key": PREFIX + "/config", "value": "{}", "ttl": None},
+    ]
+    got = flannel_leases(keys, m)
+    by_node = {x["node"]: x for x in got["leases"]}
+    assert by_node[name1]["ttl"] == 86123 and not by_node[name1]["reservation"]
+    assert by_node[name2]["ttl"] == 0 and by_node[name2]["reservation"]
+    assert by_node[None]["public_ip"] == "10.9.9.9"  # no node's: stale
+    assert len(got["leases"]) == 3  # the config key is no lease
+    assert sorted(got["convert"]) == sorted([keys[0]["key"], keys[2]["key"]])
+    assert got["convert"][keys[0]["key"]] == {"value": keys[0]["value"]}
+    line = next(r for r in got["report"] if r.startswith(keys[0]["key"]))
+    assert line.endswith("node=%s LEASE ttl=86123s" % name1)
+    assert any(r.endswith("NOT-A-NODE LEASE ttl=60s") for r in got["report"])
+
+
+def test_environments_and_teams_are_in_the_model_and_their_mistakes_stop_it():
+    m = model(settings={"cluster_teams": [{"name": "payments", "access": {"dev": "edit"}}]})
+    assert list(m["environments"]) == ["dev", "test", "stage", "prod"]
+    assert m["teams"]["payments"]["bindings"] == [{"namespace": "dev", "role": "edit"}]
+    with pytest.raises(ModelError, match=r"cluster_teams\[0\]\.access: qa is not an environment"):
+        model(settings={"cluster_teams": [{"name": "x", "access": {"qa": "edit"}}]})

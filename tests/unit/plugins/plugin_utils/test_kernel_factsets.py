@@ -72,7 +72,7 @@ def hosts_of(path):
 
 
 HOSTS = [entry for path in FACTSETS for entry in hosts_of(path)]
-FIRED = {name: [f["id"] for f in kc.kernel_findings(facts)] for name, facts, _ in HOSTS}
+FIRED = {name: [f["id"] for f in kc.kernel_findings(facts)] for name, facts, _fires in HOSTS}
 
 
 def test_the_releases_the_issue_names_are_recorded():
@@ -87,7 +87,7 @@ def test_each_host_finds_exactly_what_is_written_down(name, facts, fires):
 
 
 def test_every_rule_fires_on_some_host_and_is_silent_on_another_it_applies_to():
-    kinds_of = {name: set(facts["kinds"]) for name, facts, _ in HOSTS}
+    kinds_of = {name: set(facts["kinds"]) for name, facts, _fires in HOSTS}
     for rule in kc.load_rules():
         rid = rule["id"]
         applies = set(rule.get("applies_to", kc.DEFAULT_APPLIES_TO))
@@ -98,7 +98,7 @@ def test_every_rule_fires_on_some_host_and_is_silent_on_another_it_applies_to():
 
 
 def test_derived_facts_come_from_the_host_not_the_inventory():
-    by_name = {name: facts for name, facts, _ in HOSTS}
+    by_name = {name: facts for name, facts, _fires in HOSTS}
     offlink = by_name["ubuntu-16.04/n1"]  # its address is a /32
     assert offlink["node_prefixlen"] == 32
     assert offlink["flannel_offlink_peers"] == ["192.168.10.11", "192.168.10.22"]
