@@ -31,6 +31,14 @@ options:
     description: The kubectl binary.
     type: path
     default: kubectl
+  prune:
+    description:
+      - After the apply, delete the objects each entry selects - C(kind) in C(namespace) with
+        the label C(selector) (what the inventory no longer has: the selector excludes what the
+        files keep). A namespace that does not exist holds nothing to delete.
+    type: list
+    elements: dict
+    default: []
 notes:
   - Check mode changes nothing and reports C(changed) as unknown (false).
 author:
@@ -48,6 +56,11 @@ RETURN = r"""
 stdout:
   description: kubectl apply's output.
   type: str
+  returned: when applied
+pruned:
+  description: The objects O(prune) deleted (kubectl's names, with their namespace).
+  type: list
+  elements: str
   returned: when applied
 """
 
@@ -77,6 +90,7 @@ def main():
             "kubeconfig": {"type": "path", "required": True},
             "files": {"type": "list", "elements": "path", "required": True},
             "kubectl": {"type": "path", "default": "kubectl"},
+            "prune": {"type": "list", "elements": "dict", "default": []},
         },
         supports_check_mode=True,
     )
@@ -95,7 +109,33 @@ def main():
     if rc != 0:
         module.fail_json(msg="kubectl apply failed: %s" % (err or out).strip(), stdout=out)
     after = _versions(module, base, file_args)
-    module.exit_json(changed=before != after, stdout=out)
+    pruned = _prune(module, base, module.params["prune"])
+    module.exit_json(changed=before != after or bool(pruned), stdout=out, pruned=pruned)
+
+
+def _prune(module, base, entries):
+    """Delete what each entry selects; the names deleted."""
+    deleted = []
+    for entry in entries:
+        missing = {"kind", "namespace", "selector"} - set(entry)
+        if missing:
+            module.fail_json(msg="prune entry %r lacks %s" % (entry, sorted(missing)))
+        ns = str(entry["namespace"])
+        rc, out, err = module.run_command(
+            [*base, "-n", ns, "get", str(entry["kind"]), "-l", str(entry["selector"]), "-o", "name"]
+        )
+        if rc != 0:
+            if "not found" in (err or ""):
+                continue  # the namespace is gone: nothing of ours is left in it
+            module.fail_json(msg="kubectl get for prune failed: %s" % (err or out).strip())
+        names = [line.strip() for line in out.splitlines() if line.strip()]
+        if not names:
+            continue
+        rc, out, err = module.run_command([*base, "-n", ns, "delete", "--ignore-not-found", *names])
+        if rc != 0:
+            module.fail_json(msg="kubectl delete failed: %s" % (err or out).strip())
+        deleted += ["%s/%s" % (ns, name) for name in names]
+    return deleted
 
 
 if __name__ == "__main__":

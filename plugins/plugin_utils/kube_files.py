@@ -49,6 +49,10 @@ def _yaml(data):
     )
 
 
+# The YAML of DATA as every file of the collection writes it (keys sorted, block style).
+yaml_text = _yaml
+
+
 def _need(entry, keys, what):
     """Fail naming WHAT and the missing keys, never the values (a kubeconfig holds a key)."""
     missing = [k for k in keys if entry.get(k) in (None, "")]
@@ -98,7 +102,8 @@ def systemd_unit(unit, *, host, managed=""):
 def kubeconfig(kc, *, managed=""):
     """A kubeconfig for user ``kc.user`` of cluster ``kc.cluster`` (default kubernetes) at
     ``kc.server``: the certificates by path (``ca``, ``cert``, ``key``), or embedded when
-    ``ca_data``, ``cert_data`` and ``key_data`` (their PEM text) are given."""
+    ``ca_data``, ``cert_data`` and ``key_data`` (their PEM text) are given. With
+    ``kc.namespaces``, one context per namespace (named after it, the first current)."""
     _need(kc, ("server", "user"), "kubeconfig")
     name = str(kc.get("cluster") or "kubernetes")
     user = str(kc["user"])
@@ -114,14 +119,21 @@ def kubeconfig(kc, *, managed=""):
         _need(kc, ("ca", "cert", "key"), "kubeconfig")
         cluster = {"server": str(kc["server"]), "certificate-authority": str(kc["ca"])}
         creds = {"client-certificate": str(kc["cert"]), "client-key": str(kc["key"])}
-    context = "%s@%s" % (user, name)
+    namespaces = [str(ns) for ns in kc.get("namespaces") or []]
+    if namespaces:  # one context per namespace, named after it; the first is current
+        contexts = [
+            {"name": ns, "context": {"cluster": name, "user": user, "namespace": ns}}
+            for ns in namespaces
+        ]
+    else:
+        contexts = [{"name": "%s@%s" % (user, name), "context": {"cluster": name, "user": user}}]
     data = {
         "apiVersion": "v1",
         "kind": "Config",
         "clusters": [{"name": name, "cluster": cluster}],
         "users": [{"name": user, "user": creds}],
-        "contexts": [{"name": context, "context": {"cluster": name, "user": user}}],
-        "current-context": context,
+        "contexts": contexts,
+        "current-context": contexts[0]["name"],
     }
     return _header(managed) + _yaml(data)
 

@@ -76,6 +76,18 @@ def certificates(model, groups, ca_cn, etcd_ca_cn, extra_sans=()):
         certs.append(
             {"name": name, "profile": "client", "ca": "ca", "cn": cn, "o": org, "sans": []}
         )
+    # Each team's client certificate: the team's rights go to its group (plugin_utils/teams.py).
+    for team, spec in sorted((model.get("teams") or {}).items()):
+        certs.append(
+            {
+                "name": "team-" + team,
+                "profile": "client",
+                "ca": "ca",
+                "cn": spec["cn"],
+                "o": spec["group"],
+                "sans": [],
+            }
+        )
     for host in groups.get("k8s_cluster") or []:
         if host not in model["nodes"]:
             continue  # a node being removed keeps its certificate, gets no new one

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-import yaml
+from . import kube_files
 
 ACCESS_ROLES = {"admin": "admin", "edit": "edit", "view": "view"}
 NO_ACCESS = "none"
@@ -230,10 +230,7 @@ def objects(envs, team_map):
 
 def manifest(envs, team_map):
     """``objects`` as one multi-document YAML file."""
-    return "".join(
-        "---\n" + yaml.safe_dump(obj, default_flow_style=False, sort_keys=True)
-        for obj in objects(envs, team_map)
-    )
+    return "".join("---\n" + kube_files.yaml_text(obj) for obj in objects(envs, team_map))
 
 
 def stale_bindings(envs, team_map):

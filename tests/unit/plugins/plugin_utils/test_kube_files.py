@@ -121,3 +121,26 @@ def test_render_picks_the_kind_and_refuses_none():
     assert kube_files.render({"src": "x.j2"}, host="h") is None
     with pytest.raises(kube_files.FilesError, match="dictionary"):
         kube_files.config_file(["not", "a", "dict"])
+
+
+def test_kubeconfig_with_namespaces_has_a_context_per_namespace():
+    kc = {
+        "server": "https://10.0.0.1:6443",
+        "user": "team:payments",
+        "ca_data": "CA PEM",
+        "cert_data": "CERT PEM",
+        "key_data": "KEY PEM",
+        "namespaces": ["dev", "test"],
+    }
+    doc = yaml.safe_load(kube_files.kubeconfig(kc))
+    assert doc["contexts"] == [
+        {
+            "name": "dev",
+            "context": {"cluster": "kubernetes", "user": "team:payments", "namespace": "dev"},
+        },
+        {
+            "name": "test",
+            "context": {"cluster": "kubernetes", "user": "team:payments", "namespace": "test"},
+        },
+    ]
+    assert doc["current-context"] == "dev"

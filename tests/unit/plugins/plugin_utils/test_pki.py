@@ -292,3 +292,26 @@ def test_checksums_of_pki_dir(pki_dir):
     assert set(sums) == {"etcd-ca.crt", "etcd-ca.key", "etcdctl.crt", "etcdctl.key"}
     assert all(len(v) == 40 for v in sums.values())
     assert pki_filters.pki_checksums(str(directory / "missing")) == {}
+
+
+def test_each_team_gets_a_client_certificate_with_its_group():
+    model = cluster_model(
+        {
+            **SETTINGS,
+            "cluster_teams": [{"name": "payments", "access": {"dev": "edit"}, "generation": 2}],
+        },
+        GROUPS,
+        IPS,
+    )
+    got = {c["name"]: c for c in pki.certificates(model, GROUPS, "kubernetes-ca", "etcd-ca")}
+    assert got["team-payments"] == {
+        "name": "team-payments",
+        "profile": "client",
+        "ca": "ca",
+        "cn": "team:payments",
+        "o": "kubebin:team:payments:2",
+        "sans": [],
+    }
+    # a team's certificate stays on the controller: no host's share names it
+    for host in ("m1", "n1"):
+        assert not [r for r in pki._layout(host, model["cert_dirs"]) if "team" in r[1]]
