@@ -114,6 +114,15 @@ def pki_host_share(
         raise AnsibleFilterError("kubebin.cluster.pki_host_share: %s" % exc) from exc
 
 
+def pki_encryption_config(key, release):
+    """The apiserver's encryption provider config for Secrets (aescbc with KEY, then
+    identity), in the release's format: see plugin_utils/pki.py."""
+    try:
+        return core.encryption_config(key, release)
+    except (core.PkiError, KeyError, TypeError) as exc:
+        raise AnsibleFilterError("kubebin.cluster.pki_encryption_config: %s" % exc) from exc
+
+
 def pki_checksums(pki_dir):
     """sha1 of every file in pki_dir, by name (what the hosts' copies must match); {} when
     the directory is not there yet (check mode on a first run)."""
@@ -137,4 +146,5 @@ class FilterModule:
             "pki_plan": pki_plan,
             "pki_host_share": pki_host_share,
             "pki_checksums": pki_checksums,
+            "pki_encryption_config": pki_encryption_config,
         }

@@ -9,7 +9,11 @@ Every error is a :class:`PkiError` naming the value and the fix.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import posixpath
+
+import yaml  # PyYAML ships with ansible-core
 
 from ansible_collections.kubebin.cluster.plugins.plugin_utils.cluster_model import san
 
@@ -18,6 +22,42 @@ __all__ = ["PkiError", "certificates", "host_share", "plan", "san"]
 
 class PkiError(ValueError):
     """A PKI input that cannot be planned."""
+
+
+# The apiserver's encryption provider config: holds the Secrets' key, copied 0600 like a key.
+ENCRYPTION_CONFIG = "encryption-config.yaml"
+
+
+def encryption_config(key, release):
+    """The apiserver's encryption provider config for Secrets: aescbc with KEY (base64 of 32
+    random bytes, made once in pki_dir), then identity, so Secrets written before encryption
+    was on stay readable until they are rewritten. RELEASE is the cluster model's
+    kube.release (its api.encryption_config and api.encryption_config_kind)."""
+    secret = str(key).strip()
+    try:
+        raw = base64.b64decode(secret, validate=True)
+    except (ValueError, binascii.Error):
+        raw = b""
+    if len(raw) != 32:
+        raise PkiError(
+            "the Secrets encryption key (pki_dir/encryption.key) must be base64 of 32 bytes;"
+            " delete the file to have a new one made (only on a cluster with no encrypted Secret)"
+        )
+    api = release["api"]
+    config = {
+        "apiVersion": api["encryption_config"],
+        "kind": api["encryption_config_kind"],
+        "resources": [
+            {
+                "resources": ["secrets"],
+                "providers": [
+                    {"aescbc": {"keys": [{"name": "key1", "secret": secret}]}},
+                    {"identity": {}},
+                ],
+            }
+        ],
+    }
+    return yaml.safe_dump(config, default_flow_style=False, sort_keys=False)
 
 
 def _unique(values):
@@ -67,7 +107,8 @@ def certificates(model, groups, ca_cn, etcd_ca_cn, extra_sans=()):
         }
     )
     for name, cn, org in (
-        ("apiserver-kubelet-client", "kube-apiserver-kubelet-client", "system:masters"),
+        # Not in system:masters: kube_addons binds it to the kubelet API only.
+        ("apiserver-kubelet-client", "kube-apiserver-kubelet-client", ""),
         ("admin", "admin", "system:masters"),
         ("controller-manager", "system:kube-controller-manager", ""),
         ("scheduler", "system:kube-scheduler", ""),
@@ -130,6 +171,7 @@ def _layout(host, dirs):
         ("control_plane", "etcd-ca.crt", kube + "/etcd-ca.crt"),
         ("control_plane", "sa.key", kube + "/sa.key"),
         ("control_plane", "sa.pub", kube + "/sa.pub"),
+        ("control_plane", ENCRYPTION_CONFIG, kube + "/" + ENCRYPTION_CONFIG),
     ]
     for name in ("admin", "controller-manager", "scheduler"):
         rows += [
@@ -181,7 +223,7 @@ def host_share(
         if not member[group] or dest in out["wanted"]:
             continue
         out["wanted"].append(dest)
-        secret = dest.endswith(".key")
+        secret = dest.endswith(".key") or posixpath.basename(dest) == ENCRYPTION_CONFIG
         mode = "0600" if secret else "0644"
         mine = have.get(dest, {})
         current = mine.get("checksum") == checksums.get(src, "absent") and _root_owned(mine, mode)

@@ -14,6 +14,10 @@ REMOVED_SINCE_1_10 = {
         "insecure-port",
         # Redundant since 1.13 dropped etcd2: etcd3 is the only (and default) backend.
         "storage-backend",
+        # Removed in 1.14 (malformed updates are always rejected since).
+        "repair-malformed-updates",
+        # Renamed encryption-provider-config in 1.13 (the 1.35 table sets that).
+        "experimental-encryption-provider-config",
     },
     "kube-controller-manager": {
         # Insecure serving (--address/--port) gone by 1.24: HTTPS on --bind-address only.

@@ -125,3 +125,13 @@ def test_a_missing_kubectl_is_a_clear_failure(monkeypatch, capsys):
     monkeypatch.setattr(kdev.shutil, "which", lambda _name: None)
     assert kdev.main(["apps"]) == 1
     assert "kubectl is not installed" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["-e", "prod", "apps"], ["apps", "-e", "prod"], ["--kubeconfig", "/k", "-e", "prod", "apps"]],
+)
+def test_env_and_kubeconfig_before_or_after_the_command(argv):
+    args = kdev.parser().parse_args(argv)
+    assert args.env == "prod" and args.verb == "apps"
+    assert args.kubeconfig == ("/k" if "--kubeconfig" in argv else None)

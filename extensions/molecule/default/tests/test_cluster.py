@@ -1,6 +1,7 @@
 """Verify a real Kubernetes 1.10.13 cluster on lab hosts: control plane, nodes, pods on
 flannel subnets, cross-node traffic over host-gw, services, kube-dns, auth, proxy mode."""
 
+import base64
 import ipaddress
 import json
 import os
@@ -278,3 +279,55 @@ def test_a_certificate_changed_after_the_start_restarts_its_service():
     assert started_at() != before
     assert node.service("kube-proxy").is_running
     assert units()["restarted"] == []
+
+
+def test_the_apiservers_kubelet_client_is_no_cluster_admin(master):
+    """Its certificate is in no group (not system:masters): it reaches the kubelets' API only,
+    through kube_addons' binding - exec above works, anything else is forbidden."""
+    subject = master.check_output(
+        "openssl x509 -noout -subject -in /etc/kubernetes/pki/apiserver-kubelet-client.crt"
+    )
+    assert "kube-apiserver-kubelet-client" in subject and "system:masters" not in subject
+    can = master.run(
+        "kubectl --kubeconfig /etc/kubernetes/admin.conf auth can-i list secrets"
+        " --all-namespaces --as kube-apiserver-kubelet-client"
+    )
+    assert can.stdout.strip() == "no", can.stdout + can.stderr
+    proxy = master.run(
+        "kubectl --kubeconfig /etc/kubernetes/admin.conf auth can-i get nodes"
+        " --subresource=proxy --as kube-apiserver-kubelet-client"
+    )
+    assert proxy.stdout.strip() == "yes", proxy.stdout + proxy.stderr
+
+
+ETCD_V3 = "bash -lc 'source /etc/profile.d/etcdctl.sh && etcdctl {}'"
+
+
+def stored(master, key):
+    """The bytes etcd holds under KEY (binary: carried as base64)."""
+    out = master.run(ETCD_V3.format(f"get {key} --print-value-only | base64 -w0"))
+    assert out.rc == 0, out.stderr
+    return base64.b64decode(out.stdout)
+
+
+def test_secrets_are_encrypted_at_rest_in_etcd(master):
+    """A Secret written through the API is stored aescbc-encrypted (pki's encryption config),
+    and so is every Secret the cluster made before (kube_addons rewrote them once)."""
+    admin = "kubectl --kubeconfig /etc/kubernetes/admin.conf "
+    master.check_output(
+        admin + "-n default create secret generic enc-canary --from-literal=k=plain-canary-42"
+    )
+    try:
+        raw = stored(master, "/registry/secrets/default/enc-canary")
+        assert raw.startswith(b"k8s:enc:aescbc:v1:key1:"), raw[:60]
+        assert b"plain-canary-42" not in raw
+        keys = master.check_output(
+            ETCD_V3.format("get /registry/secrets --prefix --keys-only")
+        ).split()
+        assert keys, "no Secret in etcd"
+        for key in keys:
+            assert stored(master, key).startswith(b"k8s:enc:aescbc:v1:key1:"), key
+        mode = master.check_output("stat -c %a /etc/kubernetes/pki/encryption-config.yaml")
+        assert mode == "600"
+    finally:
+        master.run(admin + "-n default delete secret enc-canary")

@@ -128,3 +128,32 @@ def test_raising_a_generation_revokes_the_old_certificate(master):
         master.check_output(ADMIN + "-n dev get rolebinding team-alpha-edit -o json")
     )
     assert group["subjects"][0]["name"] == "kubebin:team:alpha:2"
+
+
+def test_a_privileged_pod_is_refused_and_a_normal_one_is_not(master):
+    """--allow-privileged=false on the apiserver and kubelets: a team cannot become root on a
+    node through a privileged container; the same pod without it is accepted."""
+    alpha = install(master, "alpha")
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": "priv-check"},
+        "spec": {
+            "containers": [
+                {
+                    "name": "c",
+                    "image": "kubebin-test/web:1",
+                    "imagePullPolicy": "Never",
+                    "securityContext": {"privileged": True},
+                }
+            ]
+        },
+    }
+    encoded = base64.b64encode(json.dumps(pod).encode()).decode()
+    refused = master.run(f"echo {encoded} | base64 -d | {alpha} --context dev create -f -")
+    assert refused.rc != 0 and "privileged" in refused.stderr.lower(), refused.stderr
+    pod["spec"]["containers"][0].pop("securityContext")
+    encoded = base64.b64encode(json.dumps(pod).encode()).decode()
+    accepted = master.run(f"echo {encoded} | base64 -d | {alpha} --context dev create -f -")
+    assert accepted.rc == 0, accepted.stderr
+    master.run(alpha + "--context dev delete pod priv-check --now")

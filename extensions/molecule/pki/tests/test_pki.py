@@ -50,6 +50,8 @@ def layout(name):
         files[f"{KUBE_DIR}/etcd-ca.crt"] = "etcd-ca.crt"
         files[f"{KUBE_DIR}/sa.key"] = "sa.key"
         files[f"{KUBE_DIR}/sa.pub"] = "sa.pub"
+        # the Secrets' encryption provider config (holds its key: 0600)
+        files[f"{KUBE_DIR}/encryption-config.yaml"] = "encryption-config.yaml"
         for stem in [
             "apiserver",
             "apiserver-kubelet-client",
@@ -141,7 +143,8 @@ def test_modes_and_owner(host):
     for path in layout(name_of(host)):
         f = host.file(path)
         assert (f.user, f.group) == ("root", "root"), path
-        assert f.mode == (0o600 if path.endswith(".key") else 0o644), path
+        secret = path.endswith((".key", "encryption-config.yaml"))
+        assert f.mode == (0o600 if secret else 0o644), path
     for directory in {p.rsplit("/", 1)[0] for p in layout(name_of(host))}:
         d = host.file(directory)
         assert d.is_directory
@@ -292,7 +295,7 @@ def test_apiserver_certificate(host):
 @pytest.mark.parametrize(
     ("stem", "common_name", "organization", "usage"),
     [
-        ("apiserver-kubelet-client", "kube-apiserver-kubelet-client", ["system:masters"], CLIENT),
+        ("apiserver-kubelet-client", "kube-apiserver-kubelet-client", [], CLIENT),
         ("apiserver-etcd-client", "kube-apiserver-etcd-client", [], CLIENT),
         ("admin", "admin", ["system:masters"], CLIENT),
         ("controller-manager", "system:kube-controller-manager", [], CLIENT),

@@ -315,3 +315,36 @@ def test_each_team_gets_a_client_certificate_with_its_group():
     # a team's certificate stays on the controller: no host's share names it
     for host in ("m1", "n1"):
         assert not [r for r in pki._layout(host, model["cert_dirs"]) if "team" in r[1]]
+
+
+def test_the_encryption_config_in_each_release_format():
+    import base64
+
+    key = base64.b64encode(bytes(range(32))).decode()
+    from ansible_collections.kubebin.cluster.plugins.plugin_utils.cluster_model import (
+        releases as load_releases,
+    )
+
+    releases = load_releases()
+    old = yaml.safe_load(pki.encryption_config(key + "\n", releases["1.10"]))
+    assert (old["apiVersion"], old["kind"]) == ("v1", "EncryptionConfig")
+    providers = old["resources"][0]["providers"]
+    assert providers == [{"aescbc": {"keys": [{"name": "key1", "secret": key}]}}, {"identity": {}}]
+    new = yaml.safe_load(pki.encryption_config(key, releases["1.35"]))
+    assert (new["apiVersion"], new["kind"]) == (
+        "apiserver.config.k8s.io/v1",
+        "EncryptionConfiguration",
+    )
+    with pytest.raises(pki.PkiError, match="base64 of 32 bytes"):
+        pki.encryption_config("c2hvcnQ=", releases["1.10"])
+    # copied to the masters like a key
+    share = pki.host_share(
+        "m1", ["kube_control_plane", "k8s_cluster"], DIRS, [], {"encryption-config.yaml": "x"}
+    )
+    entry = next(f for f in share["files"] if f["src"] == "encryption-config.yaml")
+    assert entry == {
+        "src": "encryption-config.yaml",
+        "dest": "/etc/kubernetes/pki/encryption-config.yaml",
+        "mode": "0600",
+        "secret": True,
+    }
