@@ -34,8 +34,8 @@ options:
   prune:
     description:
       - After the apply, delete the objects each entry selects - C(kind) in C(namespace) with
-        the label C(selector) (what the inventory no longer has: the selector excludes what the
-        files keep). A namespace that does not exist holds nothing to delete.
+        the label C(selector) - what the inventory no longer has (the selector excludes what
+        the files keep). A namespace that does not exist holds nothing to delete.
     type: list
     elements: dict
     default: []

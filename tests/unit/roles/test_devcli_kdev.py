@@ -1,4 +1,4 @@
-"""kdev (roles/devcli/files/kdev): what it shows and says, from objects as the 1.10 apiserver
+"""kdev (roles/devcli/files/kdev.py): what it shows and says, from objects as the 1.10 apiserver
 returns them. The commands against a real cluster are the default scenario's
 (extensions/molecule/default/tests/test_devcli.py)."""
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-KDEV = Path(__file__).parents[3] / "roles" / "devcli" / "files" / "kdev"
+KDEV = Path(__file__).parents[3] / "roles" / "devcli" / "files" / "kdev.py"
 
 
 def load():

@@ -157,3 +157,32 @@ def test_a_privileged_pod_is_refused_and_a_normal_one_is_not(master):
     accepted = master.run(f"echo {encoded} | base64 -d | {alpha} --context dev create -f -")
     assert accepted.rc == 0, accepted.stderr
     master.run(alpha + "--context dev delete pod priv-check --now")
+
+
+def test_pod_security_policy_keeps_team_pods_off_the_host(master):
+    """kube_addons' restricted policy: a team's pod on the host network, or with a host path,
+    is refused at admission; kube-system's privileged policy is not the team's."""
+    alpha = install(master, "alpha")
+    for spec in ({"hostNetwork": True}, {"volumes": [{"name": "h", "hostPath": {"path": "/"}}]}):
+        pod = {
+            "apiVersion": "v1",
+            "kind": "Pod",
+            "metadata": {"name": "psp-check"},
+            "spec": {
+                "containers": [
+                    {"name": "c", "image": "kubebin-test/web:1", "imagePullPolicy": "Never"}
+                ],
+                **spec,
+            },
+        }
+        encoded = base64.b64encode(json.dumps(pod).encode()).decode()
+        refused = master.run(f"echo {encoded} | base64 -d | {alpha} --context dev create -f -")
+        assert refused.rc != 0, refused.stdout
+        assert "unable to validate against any pod security policy" in refused.stderr, (
+            refused.stderr
+        )
+    can = master.run(
+        ADMIN + "auth can-i use podsecuritypolicy/kubebin-privileged -n dev --as team:alpha"
+        " --as-group kubebin:team:alpha:2 --as-group system:authenticated"
+    )
+    assert can.stdout.strip() == "no", can.stdout + can.stderr

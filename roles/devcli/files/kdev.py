@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # Copyright: kubebin.cluster contributors
 # GNU General Public License v3.0+ (see COPYING or https://www.gnu.org/licenses/gpl-3.0.txt)
 """kdev - the developers' kubectl: the things a project team does all day, by app name.
