@@ -282,17 +282,21 @@ def swap_mb():
     return total_kb // 1024
 
 
-def fstab_swap(path="/etc/fstab"):
-    """The swap entries /etc/fstab turns on at boot (not commented, type swap)."""
+def file_fields(path):
+    """The whitespace-separated fields of each line of PATH, comments (#) left out; None when
+    the file cannot be read."""
     text = read(path)
     if text is None:
         return None
-    out = []
-    for line in text.splitlines():
-        fields = line.split("#", 1)[0].split()
-        if len(fields) >= 3 and fields[2] == "swap":
-            out.append(fields[0])
-    return out
+    return [line.split("#", 1)[0].split() for line in text.splitlines()]
+
+
+def fstab_swap(path="/etc/fstab"):
+    """The swap entries /etc/fstab turns on at boot (not commented, type swap)."""
+    lines = file_fields(path)
+    if lines is None:
+        return None
+    return [f[0] for f in lines if len(f) >= 3 and f[2] == "swap"]
 
 
 def process_args(names, proc="/proc"):
@@ -376,15 +380,19 @@ def parse_config(text):
     return out or None
 
 
-def ipv4_addresses(module):
-    """[{iface, address, prefixlen}] of every IPv4 address (``ip -4 -o addr show``)."""
+def ip_output(module, *args):
+    """The output of ``ip ARGS...``, None without iproute2 or when it fails."""
     ip = module.get_bin_path("ip")
     if not ip:
         return None
-    rc, out, _err = module.run_command([ip, "-4", "-o", "addr", "show"])
-    if rc != 0:
-        return None
-    return parse_ip_addr(out)
+    rc, out, _err = module.run_command([ip, *args])
+    return out if rc == 0 else None
+
+
+def ipv4_addresses(module):
+    """[{iface, address, prefixlen}] of every IPv4 address (``ip -4 -o addr show``)."""
+    out = ip_output(module, "-4", "-o", "addr", "show")
+    return None if out is None else parse_ip_addr(out)
 
 
 def parse_ip_addr(text):
@@ -401,13 +409,8 @@ def parse_ip_addr(text):
 
 
 def default_iface(module):
-    ip = module.get_bin_path("ip")
-    if not ip:
-        return None
-    rc, out, _err = module.run_command([ip, "-4", "route", "show", "default"])
-    if rc != 0:
-        return None
-    return parse_default_route(out)
+    out = ip_output(module, "-4", "route", "show", "default")
+    return None if out is None else parse_default_route(out)
 
 
 def parse_default_route(text):
@@ -432,15 +435,10 @@ def env_file(path):
 
 
 def nameservers(path):
-    text = read(path)
-    if text is None:
+    lines = file_fields(path)
+    if lines is None:
         return None
-    out = []
-    for line in text.splitlines():
-        fields = line.split("#", 1)[0].split()
-        if len(fields) >= 2 and fields[0] == "nameserver":
-            out.append(fields[1])
-    return out
+    return [f[1] for f in lines if len(f) >= 2 and f[0] == "nameserver"]
 
 
 def mounts(path="/proc/mounts"):

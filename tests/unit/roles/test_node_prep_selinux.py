@@ -11,13 +11,11 @@ Nothing outside tmp_path is read or written. setenforce writes the kernel's own
 
 import json
 import re
-import subprocess
-from pathlib import Path
 
 import pytest
 import yaml
 
-from ..playbook_runner import ANSIBLE_PLAYBOOK, ROOT
+from ..playbook_runner import ROOT, run_playbook
 
 PREFIX = "kubebin.cluster.node_prep : "
 READ_NOW = "Read SELinux's current mode"
@@ -120,26 +118,18 @@ def snapshot(base):
 
 
 def run(base, inv, *args):
-    env = {
-        "PATH": f"{ROOT / '.venv' / 'bin'}:/usr/bin:/bin:/usr/sbin:/sbin",
-        "HOME": str(Path.home()),
-        "ANSIBLE_CONFIG": str(ROOT / "ansible.cfg"),
-        "ANSIBLE_NOCOLOR": "1",
-        "ANSIBLE_CALLBACK_RESULT_FORMAT": "json",
-        "ANSIBLE_LOCAL_TEMP": str(base / "ansible-tmp"),
-    }
     book = base / "play.yml"
     book.write_text(yaml.safe_dump(PLAY, sort_keys=False))
-    proc = subprocess.run(
-        [ANSIBLE_PLAYBOOK, str(book), "-i", str(inv), *args],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    rc, out = run_playbook(
+        book,
+        inv,
+        *args,
+        env_extra={
+            "ANSIBLE_CALLBACK_RESULT_FORMAT": "json",
+            "ANSIBLE_LOCAL_TEMP": str(base / "ansible-tmp"),
+        },
     )
-    return Run(proc.returncode, proc.stdout + proc.stderr)
+    return Run(rc, out)
 
 
 class Run:

@@ -23,6 +23,20 @@ ADMIN = "kubectl --kubeconfig /etc/kubernetes/admin.conf "
 ENVIRONMENTS = ["dev", "test", "stage", "prod"]
 
 
+def create_pod(master, kubectl, **spec):
+    """kubectl create of a pod of the test image with SPEC's extra pod spec fields."""
+    container = {"name": "c", "image": "kubebin-test/web:1", "imagePullPolicy": "Never"}
+    container.update(spec.pop("container", {}))
+    pod = {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": spec.pop("name", "pod-check")},
+        "spec": {"containers": [container], **spec},
+    }
+    encoded = base64.b64encode(json.dumps(pod).encode()).decode()
+    return master.run(f"echo {encoded} | base64 -d | {kubectl} --context dev create -f -")
+
+
 @pytest.fixture(scope="module")
 def master():
     return host(MASTER)
@@ -134,29 +148,11 @@ def test_a_privileged_pod_is_refused_and_a_normal_one_is_not(master):
     """--allow-privileged=false on the apiserver and kubelets: a team cannot become root on a
     node through a privileged container; the same pod without it is accepted."""
     alpha = install(master, "alpha")
-    pod = {
-        "apiVersion": "v1",
-        "kind": "Pod",
-        "metadata": {"name": "priv-check"},
-        "spec": {
-            "containers": [
-                {
-                    "name": "c",
-                    "image": "kubebin-test/web:1",
-                    "imagePullPolicy": "Never",
-                    "securityContext": {"privileged": True},
-                }
-            ]
-        },
-    }
-    encoded = base64.b64encode(json.dumps(pod).encode()).decode()
-    refused = master.run(f"echo {encoded} | base64 -d | {alpha} --context dev create -f -")
+    refused = create_pod(master, alpha, container={"securityContext": {"privileged": True}})
     assert refused.rc != 0 and "privileged" in refused.stderr.lower(), refused.stderr
-    pod["spec"]["containers"][0].pop("securityContext")
-    encoded = base64.b64encode(json.dumps(pod).encode()).decode()
-    accepted = master.run(f"echo {encoded} | base64 -d | {alpha} --context dev create -f -")
+    accepted = create_pod(master, alpha)
     assert accepted.rc == 0, accepted.stderr
-    master.run(alpha + "--context dev delete pod priv-check --now")
+    master.run(alpha + "--context dev delete pod pod-check --now")
 
 
 def test_pod_security_policy_keeps_team_pods_off_the_host(master):
@@ -164,19 +160,7 @@ def test_pod_security_policy_keeps_team_pods_off_the_host(master):
     is refused at admission; kube-system's privileged policy is not the team's."""
     alpha = install(master, "alpha")
     for spec in ({"hostNetwork": True}, {"volumes": [{"name": "h", "hostPath": {"path": "/"}}]}):
-        pod = {
-            "apiVersion": "v1",
-            "kind": "Pod",
-            "metadata": {"name": "psp-check"},
-            "spec": {
-                "containers": [
-                    {"name": "c", "image": "kubebin-test/web:1", "imagePullPolicy": "Never"}
-                ],
-                **spec,
-            },
-        }
-        encoded = base64.b64encode(json.dumps(pod).encode()).decode()
-        refused = master.run(f"echo {encoded} | base64 -d | {alpha} --context dev create -f -")
+        refused = create_pod(master, alpha, **spec)
         assert refused.rc != 0, refused.stdout
         assert "unable to validate against any pod security policy" in refused.stderr, (
             refused.stderr
