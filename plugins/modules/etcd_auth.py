@@ -18,7 +18,7 @@ description:
   - v2 through its HTTP API (C(/v2/auth)), v3 through C(etcdctl) (the gRPC API has no Python
     client in the standard library). Run it on an etcd member with a certificate whose CN is
     (or becomes) a root user.
-  - Why a module - a missing builtin: no Ansible module manages etcd users and roles.
+  - Why a module - a missing builtin. No Ansible module manages etcd users and roles.
 options:
   endpoint:
     description: The etcd client URL.
@@ -240,9 +240,7 @@ class V3:
         credentials while authorization is off, so a wrong password succeeds then, and is
         refused once it is on."""
         wrong = "%s:%s" % (ROOT, secrets.token_urlsafe(16))
-        rc, out, err = self.run(
-            "--user=" + wrong, "get", "/", "--keys-only", "--limit=1", ok=None
-        )
+        rc, out, err = self.run("--user=" + wrong, "get", "/", "--keys-only", "--limit=1", ok=None)
         if rc == 0:
             return False
         text = (err or "") + (out or "")
