@@ -20,23 +20,6 @@ description:
     (or becomes) a root user.
   - Why a module - a missing builtin. No Ansible module manages etcd users and roles.
 options:
-  endpoint:
-    description: The etcd client URL.
-    type: str
-    default: https://127.0.0.1:2379
-  ca_file:
-    description: CA certificate that signed the etcd server certificate.
-    type: path
-    required: true
-  cert_file:
-    description:
-      - Client certificate; its CN must be among O(v2_users) and O(v3_users) with the root role.
-    type: path
-    required: true
-  key_file:
-    description: Client key.
-    type: path
-    required: true
   etcdctl:
     description: The etcdctl binary (v3 API).
     type: path
@@ -57,12 +40,11 @@ options:
     description: v3 user (a certificate CN) to its roles (C(root) for full access).
     type: dict
     default: {}
-  timeout:
-    description: Seconds to wait for etcd.
-    type: int
-    default: 10
+extends_documentation_fragment:
+  - kubebin.cluster.etcd_client
 notes:
   - Supports check mode (reports what it would change).
+  - O(cert_file)'s CN must be among O(v2_users) and O(v3_users) with the root role.
 author:
   - kubebin.cluster maintainers (@kubebin)
 """
@@ -99,6 +81,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.urls import ConnectionError as UrlConnectionError
 from ansible.module_utils.urls import open_url
 
+from ansible_collections.kubebin.cluster.plugins.module_utils.etcd import CLIENT_ARGS, tls_args
+
 ROOT = "root"
 GUEST = "guest"
 
@@ -109,12 +93,7 @@ class V2:
         self.module = module
         self.base = p["endpoint"].rstrip("/") + "/v2/auth"
         self.timeout = p["timeout"]
-        self.tls = dict(
-            ca_path=p["ca_file"],
-            client_cert=p["cert_file"],
-            client_key=p["key_file"],
-            validate_certs=True,
-        )
+        self.tls = tls_args(module)
 
     def call(self, method, path, body=None):
         """(status, document); 404 gives (404, None)."""
@@ -294,16 +273,12 @@ def converge_v3(module, v3, changes):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            endpoint=dict(type="str", default="https://127.0.0.1:2379"),
-            ca_file=dict(type="path", required=True),
-            cert_file=dict(type="path", required=True),
-            key_file=dict(type="path", required=True),
+            **CLIENT_ARGS,
             etcdctl=dict(type="path", default="etcdctl"),
             root_password=dict(type="str", required=True, no_log=True),
             v2_roles=dict(type="dict", default={}),
             v2_users=dict(type="dict", default={}),
             v3_users=dict(type="dict", default={}),
-            timeout=dict(type="int", default=10),
         ),
         supports_check_mode=True,
     )

@@ -24,22 +24,6 @@ options:
     type: str
     choices: [read, write]
     default: read
-  endpoint:
-    description: The etcd client URL.
-    type: str
-    default: https://127.0.0.1:2379
-  ca_file:
-    description: CA certificate that signed the etcd server certificate.
-    type: path
-    required: true
-  cert_file:
-    description: Client certificate.
-    type: path
-    required: true
-  key_file:
-    description: Client key.
-    type: path
-    required: true
   prefix:
     description:
       - For O(action=read), the key (directory) to list recursively, or a list of them (their
@@ -60,10 +44,8 @@ options:
     type: list
     elements: str
     default: []
-  timeout:
-    description: Seconds to wait for etcd.
-    type: int
-    default: 10
+extends_documentation_fragment:
+  - kubebin.cluster.etcd_client
 notes:
   - Supports check mode and diff mode.
 author:
@@ -120,7 +102,6 @@ changes:
 """
 
 import json
-import os
 import ssl
 from urllib.error import HTTPError, URLError
 from urllib.parse import quote, urlencode
@@ -129,6 +110,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.urls import ConnectionError as UrlConnectionError
 from ansible.module_utils.urls import open_url
 
+from ansible_collections.kubebin.cluster.plugins.module_utils.etcd import CLIENT_ARGS, tls_args
+
 
 class Etcd:
     def __init__(self, module):
@@ -136,21 +119,7 @@ class Etcd:
         self.module = module
         self.base = params["endpoint"].rstrip("/") + "/v2/keys"
         self.timeout = params["timeout"]
-        unreadable = [
-            "%s=%s" % (name, params[name])
-            for name in ("ca_file", "cert_file", "key_file")
-            if not os.access(params[name], os.R_OK)
-        ]
-        if unreadable:
-            module.fail_json(
-                msg="cannot load the etcd client TLS files: %s not readable" % ", ".join(unreadable)
-            )
-        self.tls = dict(
-            ca_path=params["ca_file"],
-            client_cert=params["cert_file"],
-            client_key=params["key_file"],
-            validate_certs=True,
-        )
+        self.tls = tls_args(module)
 
     def _url(self, key):
         return self.base + quote("/" + key.lstrip("/"))
@@ -234,14 +203,10 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             action=dict(type="str", choices=["read", "write"], default="read"),
-            endpoint=dict(type="str", default="https://127.0.0.1:2379"),
-            ca_file=dict(type="path", required=True),
-            cert_file=dict(type="path", required=True),
-            key_file=dict(type="path", required=True, no_log=False),
+            **CLIENT_ARGS,
             prefix=dict(type="list", elements="str", default=["/coreos.com/network"]),
             keys=dict(type="dict", default={}, no_log=False),
             absent=dict(type="list", elements="str", default=[]),
-            timeout=dict(type="int", default=10),
         ),
         supports_check_mode=True,
     )

@@ -10,24 +10,17 @@ import os
 import shutil
 import ssl
 import subprocess
-import tarfile
 import time
 import urllib.error
 import urllib.request
 
 import pytest
-from cryptography.hazmat.primitives.asymmetric import ec
 
 from ansible_collections.kubebin.cluster.plugins.modules import etcd_auth
 
-from . import moduleutil
-from .test_etcd_v2 import ETCD_VERSION, TARBALL, _cert, _free_port, _write
+from . import etcdlab, moduleutil
 
-pytestmark = pytest.mark.skipif(
-    not (TARBALL and TARBALL.is_file()),
-    reason="no etcd binary: KUBEBIN_ARTIFACTS_MIRROR does not name a mirror holding "
-    f"etcd-v{ETCD_VERSION}-linux-amd64.tar.xz",
-)
+pytestmark = pytest.mark.skipif(not etcdlab.available(), reason=etcdlab.SKIP_REASON)
 
 CLIENTS = ["etcdctl", "flanneld", "kube-apiserver-etcd-client", "nobody"]
 ROOT_PASSWORD = "test-root-password"
@@ -43,41 +36,7 @@ WANT = {
 @pytest.fixture(scope="module")
 def etcd(tmp_path_factory):
     work = tmp_path_factory.mktemp("etcd-auth")
-    with tarfile.open(TARBALL) as tar:
-        for binary in ("etcd", "etcdctl"):
-            member = tar.getmember(f"etcd-v{ETCD_VERSION}-linux-amd64/{binary}")
-            member.name = binary
-            tar.extract(member, work, filter="data")
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = _cert("test-etcd-ca", ca_key, "test-etcd-ca", ca_key, ca=True)
-    _write(work / "ca.crt", cert=ca)
-    for cn in ["server", *CLIENTS]:
-        key = ec.generate_private_key(ec.SECP256R1())
-        _write(
-            work / f"{cn}.crt", cert=_cert(cn, key, "test-etcd-ca", ca_key, server=cn == "server")
-        )
-        _write(work / f"{cn}.key", key=key)
-    client_port, peer_port = _free_port(), _free_port()
-    url = f"https://127.0.0.1:{client_port}"
-    proc = subprocess.Popen(
-        [
-            str(work / "etcd"),
-            "--name=test",
-            f"--data-dir={work / 'data'}",
-            f"--listen-client-urls={url}",
-            f"--advertise-client-urls={url}",
-            f"--listen-peer-urls=http://127.0.0.1:{peer_port}",
-            f"--initial-advertise-peer-urls=http://127.0.0.1:{peer_port}",
-            f"--initial-cluster=test=http://127.0.0.1:{peer_port}",
-            f"--cert-file={work / 'server.crt'}",
-            f"--key-file={work / 'server.key'}",
-            f"--trusted-ca-file={work / 'ca.crt'}",
-            "--client-cert-auth=true",
-            "--enable-v2=true",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc, url = etcdlab.start(work, CLIENTS)
     try:
         for _attempt in range(100):
             if (

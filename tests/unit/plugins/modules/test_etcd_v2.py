@@ -4,137 +4,29 @@ Needs KUBEBIN_ARTIFACTS_MIRROR (make sets it when the offline mirror is present)
 the etcd binary is not available here and the tests are skipped, saying so.
 """
 
-import datetime
-import ipaddress
 import json
-import os
 import shutil
-import socket
-import subprocess
-import tarfile
 import time
-from pathlib import Path
 
 import pytest
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 from ansible_collections.kubebin.cluster.plugins.modules import etcd_v2
 
-from . import moduleutil
+from . import etcdlab, moduleutil
 
-ETCD_VERSION = "3.3.27"
-MIRROR = os.environ.get("KUBEBIN_ARTIFACTS_MIRROR", "")
-TARBALL = Path(MIRROR) / f"etcd-v{ETCD_VERSION}-linux-amd64.tar.xz" if MIRROR else None
-
-pytestmark = pytest.mark.skipif(
-    not (TARBALL and TARBALL.is_file()),
-    reason="no etcd binary: KUBEBIN_ARTIFACTS_MIRROR does not name a mirror holding "
-    f"etcd-v{ETCD_VERSION}-linux-amd64.tar.xz",
-)
-
-
-def _name(cn):
-    return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn)])
-
-
-def _cert(subject, key, issuer, issuer_key, *, ca=False, server=False):
-    now = datetime.datetime.now(datetime.timezone.utc)
-    builder = (
-        x509.CertificateBuilder()
-        .subject_name(_name(subject))
-        .issuer_name(_name(issuer))
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - datetime.timedelta(minutes=5))
-        .not_valid_after(now + datetime.timedelta(days=1))
-        .add_extension(x509.BasicConstraints(ca=ca, path_length=None), critical=True)
-    )
-    if server:
-        builder = builder.add_extension(
-            x509.SubjectAlternativeName(
-                [x509.DNSName("localhost"), x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]
-            ),
-            critical=False,
-        )
-    if not ca:
-        builder = builder.add_extension(
-            x509.ExtendedKeyUsage(
-                [ExtendedKeyUsageOID.SERVER_AUTH, ExtendedKeyUsageOID.CLIENT_AUTH]
-            ),
-            critical=False,
-        )
-    return builder.sign(issuer_key, hashes.SHA256())
-
-
-def _write(path, cert=None, key=None):
-    if cert is not None:
-        path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    else:
-        path.write_bytes(
-            key.private_bytes(
-                serialization.Encoding.PEM,
-                serialization.PrivateFormat.TraditionalOpenSSL,
-                serialization.NoEncryption(),
-            )
-        )
-        path.chmod(0o600)
-
-
-def _free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+pytestmark = pytest.mark.skipif(not etcdlab.available(), reason=etcdlab.SKIP_REASON)
 
 
 @pytest.fixture(scope="module")
 def etcd(tmp_path_factory):
     work = tmp_path_factory.mktemp("etcd")
-    with tarfile.open(TARBALL) as tar:
-        member = tar.getmember(f"etcd-v{ETCD_VERSION}-linux-amd64/etcd")
-        member.name = "etcd"
-        tar.extract(member, work, filter="data")
-    ca_key = ec.generate_private_key(ec.SECP256R1())
-    ca = _cert("test-etcd-ca", ca_key, "test-etcd-ca", ca_key, ca=True)
-    srv_key = ec.generate_private_key(ec.SECP256R1())
-    srv = _cert("etcd-server", srv_key, "test-etcd-ca", ca_key, server=True)
-    cli_key = ec.generate_private_key(ec.SECP256R1())
-    cli = _cert("etcdctl", cli_key, "test-etcd-ca", ca_key)
-    files = {}
-    for name, cert, key in (("ca", ca, None), ("server", srv, srv_key), ("client", cli, cli_key)):
-        _write(work / f"{name}.crt", cert=cert)
-        files[f"{name}_crt"] = str(work / f"{name}.crt")
-        if key is not None:
-            _write(work / f"{name}.key", key=key)
-            files[f"{name}_key"] = str(work / f"{name}.key")
-    client_port, peer_port = _free_port(), _free_port()
-    url = f"https://127.0.0.1:{client_port}"
-    proc = subprocess.Popen(
-        [
-            str(work / "etcd"),
-            "--name=test",
-            f"--data-dir={work / 'data'}",
-            f"--listen-client-urls={url}",
-            f"--advertise-client-urls={url}",
-            f"--listen-peer-urls=http://127.0.0.1:{peer_port}",
-            f"--initial-advertise-peer-urls=http://127.0.0.1:{peer_port}",
-            f"--initial-cluster=test=http://127.0.0.1:{peer_port}",
-            f"--cert-file={files['server_crt']}",
-            f"--key-file={files['server_key']}",
-            f"--trusted-ca-file={files['ca_crt']}",
-            "--client-cert-auth=true",
-            "--enable-v2=true",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    proc, url = etcdlab.start(work, ["etcdctl"])
     auth = {
         "endpoint": url,
-        "ca_file": files["ca_crt"],
-        "cert_file": files["client_crt"],
-        "key_file": files["client_key"],
+        "ca_file": str(work / "ca.crt"),
+        "cert_file": str(work / "etcdctl.crt"),
+        "key_file": str(work / "etcdctl.key"),
     }
     try:
         for _attempt in range(100):
@@ -210,9 +102,9 @@ def test_a_lease_becomes_a_reservation_keeping_its_value(etcd):
 def test_a_client_certificate_from_another_ca_is_refused(etcd):
     auth, work = etcd
     key = ec.generate_private_key(ec.SECP256R1())
-    stranger = _cert("stranger", key, "stranger", key)
-    _write(work / "stranger.crt", cert=stranger)
-    _write(work / "stranger.key", key=key)
+    stranger = etcdlab._cert("stranger", key, "stranger", key)
+    etcdlab._write(work / "stranger.crt", cert=stranger)
+    etcdlab._write(work / "stranger.key", key=key)
     bad = dict(auth, cert_file=str(work / "stranger.crt"), key_file=str(work / "stranger.key"))
     result = run_module({"action": "read", **bad}, work)
     assert result.get("failed")
